@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything the project needs, from a fresh clone: the Python venv with
+# the test/job toolchain, and the npm toolchain (jsii, projen, aws-cdk CLI).
+# Idempotent: a second run only checks that things are in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+
+if [ ! -x .venv/bin/python ]; then
+  echo "bootstrap: creating .venv"
+  python3 -m venv .venv
+fi
+stamp=.venv/.requirements-dev.sha
+want=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "bootstrap: installing Python dev requirements"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  echo "$want" > "$stamp"
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "bootstrap: installing npm packages"
+  # npm ci is exact; it can fail on optional platform packages the registry lacks,
+  # in which case npm install with the same lockfile is the fallback.
+  npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
+fi

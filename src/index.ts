@@ -1,0 +1,2 @@
+export * from './event-driven-glue-workflow';
+export * from './glue-workflow-target';

@@ -1,0 +1,62 @@
+import { Duration, Token } from 'aws-cdk-lib';
+
+/**
+ * Synth-time checks shared by the constructs. Every message names the prop,
+ * shows the value received and says what is allowed. Unresolved tokens are
+ * skipped: they are only known at deploy time.
+ */
+
+/** Throws unless `value` is an integer in `[min, max]`. */
+export function validateIntegerRange(prop: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined || Token.isUnresolved(value)) {
+    return;
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`'${prop}' must be an integer between ${min} and ${max}, got: ${value}`);
+  }
+}
+
+/** Throws unless `value` is an integer of at least `min`. */
+export function validateIntegerAtLeast(prop: string, value: number | undefined, min: number): void {
+  if (value === undefined || Token.isUnresolved(value)) {
+    return;
+  }
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`'${prop}' must be an integer of at least ${min}, got: ${value}`);
+  }
+}
+
+/** Throws unless `value` is a whole number of seconds in `[minSeconds, maxSeconds]`. */
+export function validateWholeSeconds(prop: string, value: Duration | undefined, minSeconds: number, maxSeconds: number): void {
+  if (value === undefined || value.isUnresolved()) {
+    return;
+  }
+  const seconds = value.toSeconds({ integral: false });
+  if (!Number.isInteger(seconds) || seconds < minSeconds || seconds > maxSeconds) {
+    throw new Error(
+      `'${prop}' must be a whole number of seconds between ${minSeconds} and ${maxSeconds}, got: ${seconds} seconds`,
+    );
+  }
+}
+
+/** Throws if an S3 key prefix is malformed for matching `detail.object.key`. */
+export function validateKeyPrefix(prop: string, value: string | undefined): void {
+  if (value === undefined || Token.isUnresolved(value)) {
+    return;
+  }
+  if (value.startsWith('/')) {
+    throw new Error(`'${prop}' must not start with '/' (S3 object keys have no leading slash), got: ${JSON.stringify(value)}`);
+  }
+}
+
+/** Throws if any suffix is empty. */
+export function validateSuffixes(prop: string, values: string[] | undefined): void {
+  if (values === undefined || Token.isUnresolved(values)) {
+    return;
+  }
+  values.forEach((value, index) => {
+    if (!Token.isUnresolved(value) && value.length === 0) {
+      throw new Error(`'${prop}' entries must be non-empty strings, got: ${JSON.stringify(values)} (entry ${index} is empty)`);
+    }
+  });
+}
