@@ -1,10 +1,21 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { EventSource } from './event-source';
 import { GlueWorkflowTarget } from './glue-workflow-target';
+import { ParquetConversionJob, ParquetConversionOptions } from './parquet-conversion-job';
+import { defaultTableName } from './private/naming';
+import { acknowledgeRules } from './private/nag';
 import {
   validateIntegerAtLeast,
   validateIntegerRange,
@@ -16,27 +27,52 @@ import {
 /** Glue's limits for an EVENT trigger's `EventBatchingCondition`. */
 const MAX_BATCH_SIZE = 100;
 const MAX_BATCH_WINDOW_SECONDS = 900;
+/** SQS caps a visibility timeout at 12 hours; the ledger's must exceed the job timeout. */
+const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
+const VISIBILITY_MARGIN = Duration.minutes(5);
+/** The Glue job states that count as a failed run. */
+const FAILED_JOB_STATES = ['FAILED', 'TIMEOUT', 'ERROR'];
+const RETENTION = Duration.days(14);
+
+/**
+ * How the construct-created bucket is encrypted.
+ */
+export enum BucketEncryptionMode {
+  /** SSE-S3, keys managed by S3. */
+  S3_MANAGED = 'S3_MANAGED',
+  /** SSE-KMS with the construct's KMS key (`encryptionKey`). */
+  KMS = 'KMS',
+}
 
 /**
  * Properties for {@link EventDrivenGlueWorkflow}.
  */
-export interface EventDrivenGlueWorkflowProps {
+export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
   /**
-   * The bucket whose new objects drive the pipeline.
+   * The bucket whose new objects drive the pipeline; the output is written to it too.
    *
    * A bucket you bring must send its events to EventBridge
-   * (`eventBridgeEnabled: true`, or "Amazon EventBridge: On" in the console);
-   * the construct cannot switch that on for a bucket it does not own.
+   * (`eventBridgeEnabled: true`, or "Amazon EventBridge: On" in the console)
+   * unless `eventSource` is CloudTrail: the construct cannot switch that on for a
+   * bucket it does not own.
    *
-   * @default - a new bucket: public access blocked, S3-managed encryption,
-   * SSL enforced, EventBridge notifications on, retained on stack deletion
+   * @default - a new bucket: public access blocked, encrypted (see `bucketEncryption`),
+   * SSL enforced, server access logs on, EventBridge notifications on, retained on stack deletion
    */
   readonly bucket?: s3.IBucket;
 
   /**
+   * Where the "new object" events come from.
+   *
+   * @default EventSource.s3EventBridge()
+   */
+  readonly eventSource?: EventSource;
+
+  /**
    * Only objects whose key starts with this prefix trigger the pipeline.
    *
-   * Use an empty string to react to every key in the bucket.
+   * Use an empty string to react to every key in the bucket; the output locations
+   * must then be in another bucket, so only possible with your own `job`.
    *
    * @default 'incoming/'
    */
@@ -74,7 +110,7 @@ export interface EventDrivenGlueWorkflowProps {
   /**
    * Description of the workflow, the rule and the trigger.
    *
-   * @default - a description naming the bucket and prefix
+   * @default - a description naming the input prefix
    */
   readonly description?: string;
 
@@ -83,7 +119,9 @@ export interface EventDrivenGlueWorkflowProps {
    *
    * Every run starts the job, so the job's own `maxConcurrentRuns` must be at
    * least this value, or runs over the job's limit fail with
-   * `ConcurrentRunsExceededException`. A job you bring is not checked.
+   * `ConcurrentRunsExceededException`. The default job gets the same value;
+   * a job you bring is not checked. Runs may overlap safely: the event ledger
+   * hands each object to one run at a time.
    *
    * @default 1
    */
@@ -91,8 +129,25 @@ export interface EventDrivenGlueWorkflowProps {
 
   /**
    * The job that the EVENT trigger starts.
+   *
+   * @default - a {@link ParquetConversionJob} configured by this construct's props
    */
-  readonly job: glue.IJob;
+  readonly job?: glue.IJob;
+
+  /**
+   * Whether to add the SQS event ledger: a second rule target that records the
+   * exact S3 keys of new objects for the job to drain.
+   *
+   * @default - true with the default job, false with your own `job`
+   */
+  readonly eventLedger?: boolean;
+
+  /**
+   * How often the ledger hands out a message before moving it to its dead-letter queue.
+   *
+   * @default 3
+   */
+  readonly ledgerMaxReceiveCount?: number;
 
   /**
    * The role EventBridge assumes to call `glue:NotifyEvent` on the workflow.
@@ -101,6 +156,68 @@ export interface EventDrivenGlueWorkflowProps {
    * `glue:notifyEvent` on this workflow only
    */
   readonly eventRole?: iam.IRole;
+
+  /**
+   * How many times EventBridge retries delivering an event to a target.
+   *
+   * @default 185
+   */
+  readonly eventRetryAttempts?: number;
+
+  /**
+   * How long EventBridge keeps retrying an event before sending it to the dead-letter queue.
+   *
+   * @default Duration.hours(24)
+   */
+  readonly eventMaxAge?: Duration;
+
+  /**
+   * Encryption of the bucket the construct creates.
+   *
+   * @default BucketEncryptionMode.S3_MANAGED
+   */
+  readonly bucketEncryption?: BucketEncryptionMode;
+
+  /**
+   * KMS key of the default job's security configuration (CloudWatch Logs and job
+   * bookmarks), and of the bucket when `bucketEncryption` is KMS.
+   *
+   * @default - a new key with rotation enabled, when the default job or KMS bucket encryption needs one
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Whether the bucket the construct creates logs its access to a separate log bucket.
+   * Without them, cdk-nag reports `AwsSolutions-S1` on the bucket.
+   *
+   * @default true
+   */
+  readonly serverAccessLogs?: boolean;
+
+  /**
+   * Whether the bucket the construct creates keeps object versions.
+   *
+   * Off by default: the pipeline tells object versions apart by ETag, and the
+   * job's staging area would otherwise leave a noncurrent version of every file.
+   *
+   * @default false
+   */
+  readonly versioned?: boolean;
+
+  /**
+   * Whether to create the CloudWatch alarms: failed rule invocations, messages in
+   * either dead-letter queue, a stuck ledger, and failed job runs.
+   *
+   * @default true
+   */
+  readonly alarms?: boolean;
+
+  /**
+   * SNS topic that receives every alarm's state change to ALARM.
+   *
+   * @default - alarms without actions
+   */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /**
@@ -109,15 +226,18 @@ export interface EventDrivenGlueWorkflowProps {
  * whose EVENT trigger starts the job once `batchSize` events have arrived or
  * `batchWindow` has passed since the first, whichever comes first.
  *
- * @example
- * declare const job: glue.IJob;
+ * By default the job is a {@link ParquetConversionJob}: the rule also records
+ * every new key in an SQS event ledger, and the job converts exactly those files
+ * to Parquet, exactly once, keeping a Data Catalog table current.
  *
+ * @example
  * const pipeline = new EventDrivenGlueWorkflow(this, 'Products', {
  *   inputPrefix: 'data/products_raw/',
  *   inputSuffixes: ['.json', '.json.gz'],
  *   batchSize: 5,
  *   batchWindow: Duration.minutes(15),
- *   job,
+ *   outputPrefix: 'data/products/',
+ *   inputFormat: InputFormat.JSON,
  * });
  */
 export class EventDrivenGlueWorkflow extends Construct {
@@ -133,10 +253,35 @@ export class EventDrivenGlueWorkflow extends Construct {
   public readonly job: glue.IJob;
   /** The role EventBridge assumes to notify the workflow. */
   public readonly eventRole: iam.IRole;
+  /** Dead-letter queue of both rule targets: events EventBridge could not deliver. */
+  public readonly deadLetterQueue: sqs.IQueue;
   /** The key prefix that triggers the pipeline. */
   public readonly inputPrefix: string;
+  /** The default conversion job construct, unless you brought a `job`. */
+  public readonly conversionJob?: ParquetConversionJob;
+  /** The SQS event ledger: exact keys of new objects, drained by the job. */
+  public readonly ledgerQueue?: sqs.IQueue;
+  /** Where ledger messages go after `ledgerMaxReceiveCount` failed receives. */
+  public readonly ledgerDeadLetterQueue?: sqs.IQueue;
+  /** The Data Catalog database of the output table (default job only). */
+  public readonly database?: glue.IDatabase;
+  /** The output table maintained by the default job. */
+  public readonly table?: glue.ITable;
+  /** The KMS key of the security configuration and KMS bucket encryption, if one is used. */
+  public readonly encryptionKey?: kms.IKey;
+  /** The default job's Glue security configuration. */
+  public readonly securityConfiguration?: glue.ISecurityConfiguration;
+  /** The bucket receiving server access logs, when the construct created one. */
+  public readonly accessLogsBucket?: s3.IBucket;
+  /** The CloudTrail trail of the CloudTrail event source. */
+  public readonly trail?: cloudtrail.Trail;
+  /** The CloudWatch alarms created by the construct. */
+  public readonly alarms: cloudwatch.IAlarm[] = [];
 
-  constructor(scope: Construct, id: string, props: EventDrivenGlueWorkflowProps) {
+  private readonly batchWindowSeconds: number;
+  private jobFailureRule?: events.Rule;
+
+  constructor(scope: Construct, id: string, props: EventDrivenGlueWorkflowProps = {}) {
     super(scope, id);
 
     this.inputPrefix = props.inputPrefix ?? 'incoming/';
@@ -145,24 +290,94 @@ export class EventDrivenGlueWorkflow extends Construct {
     validateIntegerRange('batchSize', props.batchSize, 1, MAX_BATCH_SIZE);
     validateWholeSeconds('batchWindow', props.batchWindow, 1, MAX_BATCH_WINDOW_SECONDS);
     validateIntegerAtLeast('maxConcurrentRuns', props.maxConcurrentRuns, 1);
-
-    this.bucket = props.bucket ?? this.createBucket();
+    validateIntegerRange('ledgerMaxReceiveCount', props.ledgerMaxReceiveCount, 1, 1000);
+    validateIntegerRange('eventRetryAttempts', props.eventRetryAttempts, 0, 185);
+    const batchSize = props.batchSize ?? MAX_BATCH_SIZE;
+    const batchWindow = props.batchWindow ?? Duration.seconds(MAX_BATCH_WINDOW_SECONDS);
+    this.batchWindowSeconds = batchWindow.toSeconds();
+    const maxConcurrentRuns = props.maxConcurrentRuns ?? 1;
+    const useDefaultJob = props.job === undefined;
+    const useLedger = props.eventLedger ?? useDefaultJob;
+    if (useDefaultJob) {
+      this.validateNoFeedbackLoop(props);
+    }
     const description = props.description ?? `New objects under '${this.inputPrefix}' start a batched Glue workflow run`;
+
+    this.encryptionKey = props.encryptionKey ?? (useDefaultJob || props.bucketEncryption === BucketEncryptionMode.KMS
+      ? new kms.Key(this, 'Key', {
+        enableKeyRotation: true,
+        description: `Encrypts the Glue logs and job bookmarks of ${this.node.path}`,
+      })
+      : undefined);
+    const source = props.eventSource ?? EventSource.s3EventBridge();
+    if (!props.bucket && (props.serverAccessLogs ?? true)) {
+      this.accessLogsBucket = this.createAccessLogsBucket();
+    }
+    this.bucket = props.bucket ?? this.createBucket(props, source.kind === 'S3_EVENTBRIDGE');
 
     this.workflow = new glue.Workflow(this, 'Workflow', {
       workflowName: props.workflowName,
       description,
-      maxConcurrentRuns: props.maxConcurrentRuns ?? 1,
+      maxConcurrentRuns,
     });
 
-    this.job = props.job;
+    this.deadLetterQueue = this.createQueue('DeadLetterQueue');
+    acknowledgeRules(this.deadLetterQueue, {
+      'AwsSolutions-SQS3': 'This queue is the dead-letter queue of the EventBridge rule targets; it needs no dead-letter queue of its own.',
+    });
+
+    const jobTimeout = props.jobTimeout ?? Duration.hours(1);
+    if (useLedger) {
+      this.ledgerDeadLetterQueue = this.createQueue('LedgerDeadLetterQueue');
+      acknowledgeRules(this.ledgerDeadLetterQueue, {
+        'AwsSolutions-SQS3': 'This queue is the event ledger\'s dead-letter queue; it needs no dead-letter queue of its own.',
+      });
+      this.ledgerQueue = this.createQueue('LedgerQueue', {
+        visibilityTimeout: this.ledgerVisibilityTimeout(jobTimeout),
+        deadLetterQueue: { queue: this.ledgerDeadLetterQueue, maxReceiveCount: props.ledgerMaxReceiveCount ?? 3 },
+      });
+    }
+
+    if (props.job) {
+      this.job = props.job;
+    } else {
+      this.securityConfiguration = new glue.SecurityConfiguration(this, 'SecurityConfiguration', {
+        s3Encryption: this.bucket.encryptionKey
+          ? glue.S3Encryption.kms(this.bucket.encryptionKey)
+          : glue.S3Encryption.s3Managed(),
+        cloudWatchEncryption: glue.CloudWatchEncryption.kms(this.encryptionKey),
+        jobBookmarksEncryption: glue.JobBookmarksEncryption.clientSideKms(this.encryptionKey),
+      });
+      this.allowGlueLogsToUseKey();
+      this.conversionJob = new ParquetConversionJob(this, 'ConversionJob', {
+        ...props,
+        bucket: this.bucket,
+        inputPrefix: this.inputPrefix,
+        ledgerQueue: this.ledgerQueue,
+        securityConfiguration: this.securityConfiguration,
+        encryptionKey: this.encryptionKey,
+        maxConcurrentRuns,
+        tableName: props.tableName ?? defaultTableName(id),
+      });
+      this.conversionJob.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'ReadBatchEventIds',
+        actions: ['glue:GetWorkflowRunProperties'],
+        resources: [this.workflow.workflowArn],
+      }));
+      this.job = this.conversionJob.job;
+      this.database = this.conversionJob.database;
+      this.table = this.conversionJob.table;
+    }
+
     this.trigger = this.workflow.addEventTrigger('EventTrigger', {
       description,
-      actions: [glue.Action.job(this.job)],
-      eventBatchingCondition: {
-        batchSize: props.batchSize ?? MAX_BATCH_SIZE,
-        batchWindow: props.batchWindow ?? Duration.seconds(MAX_BATCH_WINDOW_SECONDS),
-      },
+      actions: [glue.Action.job(this.job, {
+        arguments: {
+          '--batch_size': Token.asString(batchSize),
+          '--batch_window_seconds': Token.asString(this.batchWindowSeconds),
+        },
+      })],
+      eventBatchingCondition: { batchSize, batchWindow },
     });
 
     this.eventRole = props.eventRole ?? new iam.Role(this, 'EventRole', {
@@ -170,54 +385,300 @@ export class EventDrivenGlueWorkflow extends Construct {
       description: 'Lets EventBridge notify the Glue workflow of new objects',
     });
 
+    const sourceConfig = source._bind(this, {
+      bucket: this.bucket,
+      inputPrefix: this.inputPrefix,
+      keyFilter: renderKeyFilter(this.inputPrefix, props.inputSuffixes),
+      logBucket: this.accessLogsBucket,
+    });
+    this.trail = sourceConfig.trail;
+
     const rule = new events.Rule(this, 'Rule', {
       description,
       eventPattern: {
         source: ['aws.s3'],
-        detailType: ['Object Created'],
-        detail: {
-          bucket: { name: [this.bucket.bucketName] },
-          ...this.renderKeyFilter(this.inputPrefix, props.inputSuffixes),
-        },
+        detailType: sourceConfig.detailType,
+        detail: sourceConfig.detail,
       },
     });
-    rule.addTarget(new GlueWorkflowTarget(this.workflow, { role: this.eventRole }));
+    const delivery = {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: props.eventRetryAttempts ?? 185,
+      maxEventAge: props.eventMaxAge ?? Duration.hours(24),
+    };
+    rule.addTarget(new GlueWorkflowTarget(this.workflow, { ...delivery, role: this.eventRole }));
+    if (this.ledgerQueue) {
+      rule.addTarget(new targets.SqsQueue(this.ledgerQueue, delivery));
+    }
     this.rule = rule;
+
+    if (props.alarms ?? true) {
+      this.createAlarms(jobTimeout, props.alarmTopic);
+    }
   }
 
   /**
-   * The `detail.object.key` filter: EventBridge cannot combine `prefix` and
-   * `suffix` on one field, so both together become one `wildcard` per suffix.
+   * Creates a rule, in this construct, that matches runs of the job ending
+   * FAILED, TIMEOUT or ERROR (Glue Job State Change events).
    */
-  private renderKeyFilter(prefix: string, suffixes: string[] | undefined): Record<string, unknown> {
-    const hasSuffixes = suffixes !== undefined && suffixes.length > 0;
-    if (prefix === '' && !hasSuffixes) {
-      return {};
+  public onJobFailure(id: string, options: events.OnEventOptions = {}): events.Rule {
+    const rule = new events.Rule(this, id, {
+      description: options.description,
+      ruleName: options.ruleName,
+      crossStackScope: options.crossStackScope,
+      eventPattern: {
+        ...options.eventPattern,
+        source: ['aws.glue'],
+        detailType: ['Glue Job State Change'],
+        detail: { ...options.eventPattern?.detail, jobName: [this.job.jobName], state: FAILED_JOB_STATES },
+      },
+    });
+    if (options.target) {
+      rule.addTarget(options.target);
     }
-    let key: string[];
-    if (!hasSuffixes) {
-      key = events.Match.prefix(prefix);
-    } else if (prefix === '') {
-      key = suffixes.flatMap((suffix) => events.Match.suffix(suffix));
-    } else {
-      key = suffixes.flatMap((suffix) => events.Match.wildcard(`${escapeWildcard(prefix)}*${escapeWildcard(suffix)}`));
-    }
-    return { object: { key } };
+    return rule;
   }
 
-  private createBucket(): s3.IBucket {
-    const bucket = new s3.Bucket(this, 'Bucket', {
+  /**
+   * Events EventBridge failed to deliver to a target (after retries).
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricFailedInvocations(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Events',
+      metricName: 'FailedInvocations',
+      dimensionsMap: { RuleName: this.rule.ruleName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /**
+   * Events in the rule targets' dead-letter queue.
+   *
+   * @default - maximum over 5 minutes
+   */
+  public metricDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5), ...props,
+    });
+  }
+
+  /**
+   * Objects whose ledger message failed `ledgerMaxReceiveCount` times. Throws without a ledger.
+   *
+   * @default - maximum over 5 minutes
+   */
+  public metricLedgerDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.requireLedger('metricLedgerDeadLetters', this.ledgerDeadLetterQueue).metricApproximateNumberOfMessagesVisible({
+      statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5), ...props,
+    });
+  }
+
+  /**
+   * Age of the oldest unprocessed object in the ledger. Throws without a ledger.
+   *
+   * @default - maximum over 5 minutes
+   */
+  public metricLedgerOldestMessageAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.requireLedger('metricLedgerOldestMessageAge', this.ledgerQueue).metricApproximateAgeOfOldestMessage({
+      statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5), ...props,
+    });
+  }
+
+  /**
+   * Job runs that ended FAILED, TIMEOUT or ERROR, counted by the `JobFailureRule` rule.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricJobFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    this.jobFailureRule ??= this.onJobFailure('JobFailureRule', { description: 'Runs of the pipeline job that ended FAILED, TIMEOUT or ERROR' });
+    const rule = this.jobFailureRule;
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Events',
+      metricName: 'TriggeredRules',
+      dimensionsMap: { RuleName: rule.ruleName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /**
+   * Grants read access to the Parquet output and its catalog table (default job only).
+   */
+  public grantReadOutput(grantee: iam.IGrantable): iam.Grant {
+    if (!this.conversionJob) {
+      throw new Error('grantReadOutput() needs the default conversion job; with your own `job`, grant access to its output yourself');
+    }
+    return this.conversionJob.grantReadOutput(grantee);
+  }
+
+  private createAccessLogsBucket(): s3.IBucket {
+    const logs = new s3.Bucket(this, 'AccessLogsBucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
     });
-    // EventBridge delivery set on the bucket resource itself: no custom-resource Lambda.
-    const cfnBucket = bucket.node.defaultChild as s3.CfnBucket;
-    cfnBucket.notificationConfiguration = {
-      eventBridgeConfiguration: { eventBridgeEnabled: true },
-    };
+    acknowledgeRules(logs, {
+      'AwsSolutions-S1': 'This bucket is the server access log destination; logging its own access would log forever.',
+    });
+    return logs;
+  }
+
+  private createBucket(props: EventDrivenGlueWorkflowProps, eventBridge: boolean): s3.IBucket {
+    const mode = props.bucketEncryption ?? BucketEncryptionMode.S3_MANAGED;
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: mode === BucketEncryptionMode.KMS ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+      encryptionKey: mode === BucketEncryptionMode.KMS ? this.encryptionKey : undefined,
+      bucketKeyEnabled: mode === BucketEncryptionMode.KMS ? true : undefined,
+      enforceSSL: true,
+      versioned: props.versioned ?? false,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: this.accessLogsBucket ? 'data-bucket/' : undefined,
+    });
+    if (!this.accessLogsBucket) {
+      acknowledgeRules(bucket, {
+        'AwsSolutions-S1': 'Server access logs were turned off with serverAccessLogs: false.',
+      });
+    }
+    if (eventBridge) {
+      // EventBridge delivery set on the bucket resource itself: no custom-resource Lambda.
+      const cfnBucket = bucket.node.defaultChild as s3.CfnBucket;
+      cfnBucket.notificationConfiguration = {
+        eventBridgeConfiguration: { eventBridgeEnabled: true },
+      };
+    }
     return bucket;
   }
+
+  private createQueue(id: string, props: sqs.QueueProps = {}): sqs.Queue {
+    return new sqs.Queue(this, id, {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: RETENTION,
+      ...props,
+    });
+  }
+
+  /** CloudWatch Logs encrypts the job's log groups with the key: its key policy must allow that. */
+  private allowGlueLogsToUseKey(): void {
+    const key = this.encryptionKey;
+    if (!(key instanceof kms.Key)) {
+      return;
+    }
+    const stack = Stack.of(this);
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+            service: 'logs', resource: 'log-group', resourceName: '/aws-glue/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
+    }));
+  }
+
+  private ledgerVisibilityTimeout(jobTimeout: Duration): Duration {
+    if (jobTimeout.isUnresolved()) {
+      return MAX_VISIBILITY_TIMEOUT;
+    }
+    const seconds = jobTimeout.toSeconds() + VISIBILITY_MARGIN.toSeconds();
+    const max = MAX_VISIBILITY_TIMEOUT.toSeconds() - VISIBILITY_MARGIN.toSeconds();
+    if (seconds > MAX_VISIBILITY_TIMEOUT.toSeconds()) {
+      throw new Error(
+        `'jobTimeout' must be at most ${max / 60} minutes with the event ledger (its visibility timeout must exceed the job timeout, and SQS allows 12 hours), got: ${jobTimeout.toMinutes({ integral: false })} minutes`,
+      );
+    }
+    return Duration.seconds(seconds);
+  }
+
+  /** The job's own writes must never match the input filter, or every run would trigger the next. */
+  private validateNoFeedbackLoop(props: EventDrivenGlueWorkflowProps): void {
+    const locations: Record<string, string> = {
+      outputPrefix: props.outputPrefix ?? 'parquet/',
+      rejectedPrefix: props.rejectedPrefix ?? 'rejected/',
+      statsPrefix: props.statsPrefix ?? 'stats/',
+      statePrefix: props.statePrefix ?? '_pipeline/',
+    };
+    if (Token.isUnresolved(this.inputPrefix)) {
+      return;
+    }
+    for (const [prop, location] of Object.entries(locations)) {
+      if (Token.isUnresolved(location)) {
+        continue;
+      }
+      if (location.startsWith(this.inputPrefix) || this.inputPrefix.startsWith(location)) {
+        throw new Error(
+          `'${prop}' (${JSON.stringify(location)}) overlaps 'inputPrefix' (${JSON.stringify(this.inputPrefix)}): `
+          + 'the job\'s own writes would match the rule and trigger the pipeline again, forever. '
+          + 'Choose locations outside the input prefix.',
+        );
+      }
+    }
+  }
+
+  private createAlarms(jobTimeout: Duration, topic: sns.ITopic | undefined): void {
+    const add = (id: string, metric: cloudwatch.Metric, threshold: number, description: string) => {
+      const alarm = metric.createAlarm(this, id, {
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      if (topic) {
+        alarm.addAlarmAction(new cwActions.SnsAction(topic));
+      }
+      this.alarms.push(alarm);
+    };
+    add('FailedInvocationsAlarm', this.metricFailedInvocations(), 1,
+      'EventBridge failed to deliver events of the pipeline rule to a target');
+    add('DeadLetterAlarm', this.metricDeadLetters(), 1,
+      'Events the pipeline rule could not deliver are waiting in its dead-letter queue');
+    if (this.ledgerQueue) {
+      add('LedgerDeadLetterAlarm', this.metricLedgerDeadLetters(), 1,
+        'Objects whose processing failed repeatedly are waiting in the ledger dead-letter queue');
+      const stuckAfter = Token.isUnresolved(this.batchWindowSeconds) || jobTimeout.isUnresolved()
+        ? MAX_BATCH_WINDOW_SECONDS + MAX_VISIBILITY_TIMEOUT.toSeconds()
+        : this.batchWindowSeconds + jobTimeout.toSeconds();
+      add('LedgerStuckAlarm', this.metricLedgerOldestMessageAge(), stuckAfter,
+        `A new object has waited longer than the batch window plus the job timeout (${stuckAfter} s): the pipeline is stuck`);
+    }
+    add('JobFailureAlarm', this.metricJobFailures(), 1, 'A run of the pipeline job ended FAILED, TIMEOUT or ERROR');
+  }
+
+  private requireLedger(method: string, queue: sqs.IQueue | undefined): sqs.IQueue {
+    if (!queue) {
+      throw new Error(`${method}() needs the event ledger; it is off for this pipeline (eventLedger: false)`);
+    }
+    return queue;
+  }
+}
+
+/**
+ * The `detail.object.key` filter: EventBridge cannot combine `prefix` and
+ * `suffix` on one field, so both together become one `wildcard` per suffix.
+ */
+function renderKeyFilter(prefix: string, suffixes: string[] | undefined): string[] | undefined {
+  const hasSuffixes = suffixes !== undefined && suffixes.length > 0;
+  if (prefix === '' && !hasSuffixes) {
+    return undefined;
+  }
+  if (!hasSuffixes) {
+    return events.Match.prefix(prefix);
+  }
+  if (prefix === '') {
+    return suffixes.flatMap((suffix) => events.Match.suffix(suffix));
+  }
+  return suffixes.flatMap((suffix) => events.Match.wildcard(`${escapeWildcard(prefix)}*${escapeWildcard(suffix)}`));
 }
 
 /** Escapes the characters that EventBridge `wildcard` matching treats specially. */

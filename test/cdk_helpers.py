@@ -117,3 +117,11 @@ def cloudtrail_put_object_event(bucket: str, key: str, event_name: str = "PutObj
             "eventCategory": "Data",
         },
     }
+
+
+def pipeline_rule(template: Template) -> tuple[str, dict[str, Any]]:
+    """The one rule matching new S3 objects (other rules watch job state changes)."""
+    found = {k: v for k, v in resources_of_type(template, "AWS::Events::Rule").items()
+             if v["Properties"].get("EventPattern", {}).get("source") == ["aws.s3"]}
+    assert len(found) == 1, f"expected exactly one S3 rule, found {sorted(found)}"
+    return next(iter(found.items()))

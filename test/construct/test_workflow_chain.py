@@ -12,6 +12,7 @@ from cdk_helpers import (
     matches,
     new_stack,
     only_resource,
+    pipeline_rule,
     rule_patterns,
     s3_object_created_event,
     template_of,
@@ -35,7 +36,7 @@ def workflow_pattern(stack, bucket_name=BUCKET):
     template = template_of(stack)
     bucket_ids = list(template.find_resources("AWS::S3::Bucket"))
     patterns = [p for p in rule_patterns(template, {b: bucket_name for b in bucket_ids})
-                if p.get("detail-type") == ["Object Created"]]
+                if p.get("source") == ["aws.s3"]]
     assert len(patterns) == 1
     return patterns[0]
 
@@ -130,7 +131,7 @@ def test_rule_target_is_the_workflow_arn_with_the_event_role():
     template = template_of(stack)
     workflow_id, _ = only_resource(template, "AWS::Glue::Workflow")
     role_id, _ = only_resource(template, "AWS::IAM::Role")
-    _, rule = only_resource(template, "AWS::Events::Rule")
+    _, rule = pipeline_rule(template)
     targets = rule["Properties"]["Targets"]
     glue_targets = [t for t in targets if "RoleArn" in t]
     assert len(glue_targets) == 1
@@ -249,7 +250,7 @@ def test_bring_your_own_bucket_is_used_and_no_bucket_is_created():
     _, construct = pipeline(stack, bucket=bucket)
     template = template_of(stack)
     assert template.find_resources("AWS::S3::Bucket") == {}
-    pattern = rule_patterns(template)[0]
+    pattern = pipeline_rule(template)[1]["Properties"]["EventPattern"]
     assert pattern["detail"]["bucket"]["name"] == ["my-existing-landing"]
     assert construct.bucket.bucket_name == "my-existing-landing"
 
@@ -261,7 +262,7 @@ def test_bring_your_own_event_role_is_the_target_role():
     template = template_of(stack)
     role_id, _ = only_resource(template, "AWS::IAM::Role")
     assert construct.event_role is role
-    _, rule = only_resource(template, "AWS::Events::Rule")
+    _, rule = pipeline_rule(template)
     assert [t["RoleArn"] for t in rule["Properties"]["Targets"] if "RoleArn" in t] == [{"Fn::GetAtt": [role_id, "Arn"]}]
     template.has_resource_properties("AWS::IAM::Policy", {
         "Roles": [{"Ref": role_id}],
