@@ -78,6 +78,7 @@ wheel = project.add_task(
     description="Compile with jsii, build the Python wheel and install it into .venv",
 )
 wheel.spawn(project.tasks.try_find("compile"))
+wheel.spawn(project.tasks.try_find("post-compile"))
 wheel.exec("rm -rf dist/python && jsii-pacmak --target python")
 wheel.exec(f"{PYTHON} -m pip install --quiet --force-reinstall --no-deps dist/python/*.whl")
 

@@ -1,0 +1,85 @@
+"""The README's demo: synthesize examples/app.py with the real cdk CLI and show
+what each EventDrivenGlueWorkflow created: resources, rule pattern, batching,
+and the job's arguments.
+
+Run through `make demo` (which builds and installs the wheel first).
+"""
+from __future__ import annotations
+
+import collections
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+OUT = ROOT / "cdk.out" / "demo"
+
+
+def synth() -> dict:
+    env = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", CDK_DISABLE_CLI_TELEMETRY="true")
+    command = ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--no-version-reporting",
+               "--app", f"{sys.executable} {ROOT / 'examples' / 'app.py'}", "--output", str(OUT)]
+    print("$", " ".join(command[2:4]), "--app 'python examples/app.py'", flush=True)
+    subprocess.run(command, cwd=ROOT, env=env, check=True)
+    return json.loads((OUT / "EventDrivenGlueDemo.template.json").read_text())
+
+
+def pipelines(template: dict) -> dict[str, dict[str, dict]]:
+    """Groups resources by the pipeline construct that owns them (from aws:cdk:path)."""
+    grouped: dict[str, dict[str, dict]] = collections.defaultdict(dict)
+    for logical_id, resource in template["Resources"].items():
+        path = resource.get("Metadata", {}).get("aws:cdk:path", "")
+        parts = path.split("/")
+        if len(parts) > 2:
+            grouped[parts[1]][logical_id] = resource
+    return grouped
+
+
+def show(name: str, resources: dict[str, dict]) -> None:
+    print(f"\n== EventDrivenGlueWorkflow '{name}' ==")
+    counts = collections.Counter(r["Type"] for r in resources.values())
+    for cfn_type, count in sorted(counts.items()):
+        print(f"  {count} x {cfn_type}")
+    for resource in resources.values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Events::Rule" and props.get("EventPattern", {}).get("source") == ["aws.s3"]:
+            print("  rule pattern:", json.dumps(props["EventPattern"]["detail"].get("object", {})))
+            print("  rule targets:", ", ".join(describe_target(t) for t in props["Targets"]))
+        if resource["Type"] == "AWS::Glue::Trigger":
+            batching = props["EventBatchingCondition"]
+            print(f"  trigger: {props['Type']}, fires at {batching['BatchSize']} events"
+                  f" or {batching['BatchWindow']} s after the first")
+        if resource["Type"] == "AWS::Glue::Job":
+            args = props["DefaultArguments"]
+            print(f"  job: Glue {props['GlueVersion']}, {props['NumberOfWorkers']} x {props['WorkerType']},"
+                  f" input {args['--input_format']}, output {render(args['--output_path'])}")
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            print(f"  alarm: {props['AlarmDescription']}")
+
+
+def describe_target(target: dict) -> str:
+    arn = json.dumps(target["Arn"])
+    kind = "Glue workflow (glue:NotifyEvent)" if ":workflow/" in arn else "SQS event ledger"
+    return f"{kind}, {target['RetryPolicy']['MaximumRetryAttempts']} retries, DLQ"
+
+
+def render(value) -> str:
+    """Shows an Fn::Join of literals and refs as text, e.g. s3://${Bucket}/parquet/."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        return "".join(p if isinstance(p, str) else "${" + next(iter(p.values())) + "}" for p in value["Fn::Join"][1])
+    return str(value)
+
+
+def main() -> int:
+    template = synth()
+    grouped = pipelines(template)
+    for name, resources in sorted(grouped.items()):
+        show(name, resources)
+    print(f"\n{len(template['Resources'])} resources in EventDrivenGlueDemo; template: {OUT / 'EventDrivenGlueDemo.template.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
