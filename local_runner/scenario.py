@@ -1,0 +1,77 @@
+"""Arrival traces and sample data for the local runner and the planner."""
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import random
+from typing import Sequence
+
+
+def bursty_trace(bursts: int = 6, files_per_burst: int = 10, burst_seconds: float = 120.0,
+                 hours: float = 24.0, seed: int = 1) -> list[float]:
+    """The seed scenario: bursts of ~10 files within ~2 minutes, then hours of nothing.
+
+    Burst starts are spread irregularly over `hours`; returns sorted arrival seconds.
+    """
+    rng = random.Random(seed)
+    span = hours * 3600.0
+    slot = span / bursts
+    arrivals = []
+    for b in range(bursts):
+        start = b * slot + rng.uniform(0.0, slot - burst_seconds)
+        arrivals.extend(start + rng.uniform(0.0, burst_seconds) for _ in range(files_per_burst))
+    return sorted(arrivals)
+
+
+def read_trace(path: str) -> list[float]:
+    """A CSV with one arrival per row: seconds (a number) or an ISO-8601 timestamp in the first column."""
+    from datetime import datetime
+
+    values = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.reader(fh):
+            if not row or not row[0].strip() or row[0].strip().lower() in ("time", "timestamp", "seconds"):
+                continue
+            cell = row[0].strip()
+            try:
+                values.append(float(cell))
+            except ValueError:
+                values.append(datetime.fromisoformat(cell.replace("Z", "+00:00")).timestamp())
+    if not values:
+        raise ValueError(f"{path}: no arrival times found")
+    first = min(values)
+    return sorted(v - first for v in values)
+
+
+PRODUCT_NAMES = ["kettle", "lamp", "chair", "desk", "mug", "rug", "shelf", "clock", "vase", "fan"]
+
+
+def product_json(file_index: int, rows: int = 20, seed: int = 0) -> bytes:
+    """JSON Lines of products, like the AWS blog's sample data."""
+    rng = random.Random(seed * 1000 + file_index)
+    lines = []
+    for r in range(rows):
+        pid = file_index * 1000 + r
+        lines.append(json.dumps({
+            "product_id": pid,
+            "name": f"{rng.choice(PRODUCT_NAMES)} {pid}",
+            "category": rng.choice(["home", "office", "garden"]),
+            "price": round(rng.uniform(2, 300), 2),
+            "in_stock": rng.random() > 0.2,
+        }))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def customer_csv(file_index: int, rows: int = 20, bad_rows: Sequence[int] = (), gz: bool = False) -> bytes:
+    """Customer CSV like the Lambda guide's, with optional malformed rows (wrong field count)."""
+    lines = ["id,name,email,date,amount,status"]
+    for r in range(rows):
+        cid = file_index * 1000 + r
+        if r in bad_rows:
+            lines.append(f'{cid},"Broken, Row"')
+            continue
+        lines.append(f'{cid},Customer {cid},c{cid}@example.com,2026-11-{1 + r % 28:02d},{10 + r * 1.5:.2f},'
+                     f'{["active", "pending", "inactive"][r % 3]}')
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    return gzip.compress(data) if gz else data

@@ -1,0 +1,97 @@
+"""Finds each EventDrivenGlueWorkflow in a synthesized template: what the runner needs."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+from typing import Any
+
+
+@dataclasses.dataclass
+class Pipeline:
+    name: str                       # the construct id, from aws:cdk:path
+    bucket_logical_id: str | None   # the data bucket, when the stack creates it
+    pattern: dict[str, Any]         # the rule's EventPattern, refs unresolved
+    batch_size: int
+    batch_window: int
+    max_concurrent_runs: int
+    job_arguments: dict[str, Any]   # job DefaultArguments merged with the trigger action's Arguments
+    script_location: Any
+    extra_py_files: Any
+
+
+def load(path: pathlib.Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _ref(value: Any) -> str | None:
+    return value.get("Ref") if isinstance(value, dict) else None
+
+
+def _construct_name(resource: dict[str, Any]) -> str:
+    path = resource.get("Metadata", {}).get("aws:cdk:path", "")
+    parts = path.split("/")
+    return parts[1] if len(parts) > 1 else path
+
+
+def pipelines(template: dict[str, Any]) -> list[Pipeline]:
+    """Every EVENT trigger with its workflow, rule and job."""
+    resources = template["Resources"]
+    found = []
+    for trigger in resources.values():
+        if trigger["Type"] != "AWS::Glue::Trigger" or trigger["Properties"].get("Type") != "EVENT":
+            continue
+        props = trigger["Properties"]
+        workflow_id = _ref(props["WorkflowName"])
+        workflow = resources[workflow_id]["Properties"] if workflow_id in resources else {}
+        action = props["Actions"][0]
+        job_id = _ref(action.get("JobName"))
+        if job_id not in resources:
+            raise ValueError(f"trigger of {_construct_name(trigger)} starts job {action.get('JobName')!r}, "
+                             "which is not in this template; the local runner needs the default job")
+        job = resources[job_id]["Properties"]
+        rule = _rule_targeting(resources, workflow_id)
+        pattern = rule["Properties"]["EventPattern"]
+        bucket_names = pattern.get("detail", {}).get("bucket", {}).get("name") or \
+            pattern.get("detail", {}).get("requestParameters", {}).get("bucketName") or [None]
+        condition = props["EventBatchingCondition"]
+        arguments = dict(job.get("DefaultArguments", {}))
+        arguments.update(action.get("Arguments", {}))
+        found.append(Pipeline(
+            name=_construct_name(trigger),
+            bucket_logical_id=_ref(bucket_names[0]),
+            pattern=pattern,
+            batch_size=int(condition["BatchSize"]),
+            batch_window=int(condition.get("BatchWindow", 900)),
+            max_concurrent_runs=int(workflow.get("MaxConcurrentRuns", 1)),
+            job_arguments=arguments,
+            script_location=job["Command"]["ScriptLocation"],
+            extra_py_files=arguments.get("--extra-py-files"),
+        ))
+    return sorted(found, key=lambda p: p.name)
+
+
+def _rule_targeting(resources: dict[str, Any], workflow_id: str) -> dict[str, Any]:
+    for resource in resources.values():
+        if resource["Type"] != "AWS::Events::Rule":
+            continue
+        for target in resource["Properties"].get("Targets", []):
+            if workflow_id in json.dumps(target.get("Arn")):
+                return resource
+    raise ValueError(f"no EventBridge rule targets workflow {workflow_id}")
+
+
+def resolve(value: Any, refs: dict[str, str]) -> Any:
+    """Renders Ref / Fn::Join values with local names, e.g. s3://products-bucket/parquet/."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            if value["Ref"] not in refs:
+                raise KeyError(f"no local value for Ref {value['Ref']}")
+            return refs[value["Ref"]]
+        if set(value) == {"Fn::Join"}:
+            sep, parts = value["Fn::Join"]
+            return sep.join(str(resolve(p, refs)) for p in parts)
+        return {k: resolve(v, refs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, refs) for v in value]
+    return value
