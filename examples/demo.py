@@ -1,6 +1,10 @@
-"""The README's demo: synthesize examples/app.py with the real cdk CLI and show
-what each EventDrivenGlueWorkflow created: resources, rule pattern, batching,
-and the job's arguments.
+"""The README's demo.
+
+1. Synthesize examples/app.py with the real cdk CLI and show what each
+   EventDrivenGlueWorkflow created: resources, rule pattern, batching, job, alarms.
+2. Run the whole flow locally with that template (local_runner): sample files
+   arrive in bursts, the real rule pattern and batching start runs, and the real
+   job converts them on local Spark 3.5; then query the Parquet with DuckDB.
 
 Run through `make demo` (which builds and installs the wheel first).
 """
@@ -8,22 +12,19 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 import pathlib
-import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from local_runner import runner  # noqa: E402
 OUT = ROOT / "cdk.out" / "demo"
 
 
 def synth() -> dict:
-    env = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", CDK_DISABLE_CLI_TELEMETRY="true")
-    command = ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--no-version-reporting",
-               "--app", f"{sys.executable} {ROOT / 'examples' / 'app.py'}", "--output", str(OUT)]
-    print("$", " ".join(command[2:4]), "--app 'python examples/app.py'", flush=True)
-    subprocess.run(command, cwd=ROOT, env=env, check=True)
-    return json.loads((OUT / "EventDrivenGlueDemo.template.json").read_text())
+    print("$ cdk synth --app 'python examples/app.py'", flush=True)
+    return runner.synth(ROOT / "examples" / "app.py", OUT)
 
 
 def pipelines(template: dict) -> dict[str, dict[str, dict]]:
@@ -78,7 +79,8 @@ def main() -> int:
     for name, resources in sorted(grouped.items()):
         show(name, resources)
     print(f"\n{len(template['Resources'])} resources in EventDrivenGlueDemo; template: {OUT / 'EventDrivenGlueDemo.template.json'}")
-    return 0
+    print("\n== Running the pipelines locally (local_runner) ==", flush=True)
+    return runner.main(["--cdk-out", str(OUT), "--work", ".tmp/demo-run"])
 
 
 if __name__ == "__main__":

@@ -321,8 +321,7 @@ def query(pipelines: list[LocalPipeline]) -> dict[str, int]:
         if not files:
             counts[lp.pipeline.name] = 0
             continue
-        con.execute("CREATE OR REPLACE VIEW t AS SELECT * FROM read_parquet(?, hive_partitioning=true, union_by_name=true)",
-                    [files])
+        con.read_parquet(files, hive_partitioning=True, union_by_name=True).create_view("t", replace=True)
         total = con.execute("SELECT count(*) FROM t").fetchone()[0]
         counts[lp.pipeline.name] = total
         print(f"  rows: {total}")
@@ -366,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", default="demo", choices=["demo"],
                         help="the arrival trace: a lone file, a burst, a changed re-upload (default)")
     parser.add_argument("--work", default=".tmp/local-run", help="scratch folder (wiped first)")
+    parser.add_argument("--cdk-out", help="an already synthesized cloud assembly of the app (skips cdk synth)")
     args = parser.parse_args(argv)
 
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
@@ -374,9 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     work = (ROOT / args.work).resolve()
     shutil.rmtree(work, ignore_errors=True)
-    outdir = work / "cdk.out"
-    print(f"synthesizing {args.app} ...", flush=True)
-    tpl = synth(ROOT / args.app, outdir)
+    if args.cdk_out:
+        outdir = pathlib.Path(args.cdk_out).resolve()
+        tpl = template.load(next(outdir.glob("*.template.json")))
+    else:
+        outdir = work / "cdk.out"
+        print(f"synthesizing {args.app} ...", flush=True)
+        tpl = synth(ROOT / args.app, outdir)
     found = template.pipelines(tpl)
     print(f"found {len(found)} pipeline(s): " + ", ".join(
         f"{p.name} (batch {p.batch_size} / {p.batch_window} s, max {p.max_concurrent_runs} run)" for p in found))

@@ -1,0 +1,62 @@
+"""End to end: the runner drives the real job with the synthesized pattern and batching."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from local_runner import scenario
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("runner")
+    env = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
+    done = subprocess.run(
+        [sys.executable, "-m", "local_runner.runner", "--app", "test/runner/small_app.py", "--work", str(work)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    return done, work
+
+
+def output_rows(work):
+    files = [str(p) for p in (work / "Items" / "s3").rglob("out/**/*.parquet")]
+    assert files, "no Parquet output"
+    return duckdb.connect().execute(
+        "SELECT product_id, _source_file, _ingested_at FROM read_parquet(?, hive_partitioning=true, union_by_name=true)",
+        [files]).fetchall()
+
+
+def test_runner_succeeds_and_reports_every_acceptance_case(run):
+    done, _ = run
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stdout.count("[ok]") == 3
+    assert "ignored by the rule: in/notes.txt" in done.stdout
+
+
+def test_burst_of_ten_is_three_runs_with_batch_size_four(run):
+    done, _ = run
+    rows = [line.split() for line in done.stdout.splitlines() if line.startswith("Items ") and line.split()[1].isdigit()]
+    reasons = [r[3] for r in rows]
+    assert reasons == ["BatchWindow", "BatchSize", "BatchSize", "BatchWindow", "BatchWindow"]
+
+
+def test_output_has_every_input_row_exactly_once_per_object_version(run):
+    _, work = run
+    expected = []
+    for index, version in [(0, 0)] + [(i, 0) for i in range(1, 11)] + [(0, 1)]:
+        expected += [json.loads(line)["product_id"] for line in
+                     scenario.product_json(index + version * 100, rows=25).decode().splitlines()]
+    got = sorted(r[0] for r in output_rows(work))
+    assert got == sorted(expected)
+    assert len(got) == 12 * 25
+
+
+def test_changed_reupload_is_a_second_ingestion_of_the_same_key(run):
+    _, work = run
+    ingestions = {r[2] for r in output_rows(work) if r[1].endswith("in/file-000.json")}
+    assert len(ingestions) == 2
