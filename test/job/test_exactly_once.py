@@ -1,0 +1,89 @@
+"""Exactly-once under injected crashes: crash, rerun, every row once."""
+import os
+import time
+
+import pytest
+
+import parquet_conversion_job as job
+import pipeline_io as pio
+from job_helpers import jsonl
+
+CRASH_POINTS = ["after_read", "mid_write", "after_write", "after_catalog", "after_commit"]
+
+
+def _inputs(lake):
+    objs = []
+    for f in range(4):
+        rows = [{"id": f * 100 + i, "payload": "x" * 200} for i in range(40)]
+        objs.append(lake.put("in/batch-%d.jsonl" % f, jsonl(rows)))
+    return objs
+
+
+def _args(lake, objs):
+    # A tiny target size gives several output files, so mid_write really is halfway.
+    # visibility_timeout_seconds is also the lease of a run's pending record.
+    return lake.args(input_files=",".join(o["uri"] for o in objs), target_file_size_mb="0.01",
+                     catalog_update="true", database_name="lakedb", table_name="events",
+                     visibility_timeout_seconds="1")
+
+
+def _leftovers(lake, sub):
+    root = lake.local(lake.state + sub)
+    return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]
+
+
+@pytest.mark.parametrize("point", CRASH_POINTS)
+def test_crash_then_clean_rerun_leaves_every_row_exactly_once(spark, lake, aws, point):
+    objs = _inputs(lake)
+    clients = {"glue": aws["glue"]}
+    with pytest.raises(pio.SimulatedCrash, match=point):
+        job.run(spark, _args(lake, objs), crash_at=point, clients=clients)
+    time.sleep(1.1)
+    stats = job.run(spark, _args(lake, objs), clients=clients)
+    ids = [r["id"] for r in lake.output_rows()]
+    assert sorted(ids) == sorted(f * 100 + i for f in range(4) for i in range(40))
+    assert len(ids) == len(set(ids)) == 160
+    if point == "after_commit":
+        assert stats["recovered_runs"]["finalized"] != []
+        assert {f["status"] for f in stats["files"]} == {"skipped_duplicate"}
+    else:
+        assert stats["recovered_runs"]["rolled_back"] != []
+        assert stats["rows_out"] == 160
+    assert _leftovers(lake, "pending") == [] and _leftovers(lake, "staging") == []
+
+
+def test_mid_write_crash_leaves_part_of_the_files_published_until_recovery(spark, lake, aws):
+    objs = _inputs(lake)
+    with pytest.raises(pio.SimulatedCrash):
+        job.run(spark, _args(lake, objs), crash_at="mid_write", clients={"glue": aws["glue"]})
+    orphans = lake.output_files()
+    [pending] = pio.Storage(lake.s3_root).list(lake.state + "pending/")
+    planned = [d for d in pio.Storage(lake.s3_root).read_json(pending)["destinations"]
+               if d.endswith(".parquet")]
+    assert len(planned) == 4
+    assert 1 <= len(orphans) < len(planned)
+    store = pio.StateStore(pio.Storage(lake.s3_root), lake.state)
+    report = store.recover()
+    assert len(report["rolled_back"]) == 1
+    assert [p for p in orphans if os.path.exists(p)] == []
+
+
+def test_rerun_of_committed_inputs_is_a_no_op(spark, lake, aws):
+    objs = _inputs(lake)[:1]
+    job.run(spark, _args(lake, objs), clients={"glue": aws["glue"]})
+    stats = job.run(spark, _args(lake, objs), clients={"glue": aws["glue"]})
+    assert [f["status"] for f in stats["files"]] == ["skipped_duplicate"]
+    assert len(lake.output_rows()) == 40
+
+
+def test_run_in_flight_is_left_alone_and_its_sources_are_skipped(spark, lake, aws):
+    objs = _inputs(lake)[:2]
+    with pytest.raises(pio.SimulatedCrash):
+        job.run(spark, _args(lake, objs), crash_at="after_write", clients={"glue": aws["glue"]})
+    published = lake.output_files()
+    args = _args(lake, objs)
+    args["visibility_timeout_seconds"] = "600"
+    stats = job.run(spark, args, clients={"glue": aws["glue"]})
+    assert len(stats["recovered_runs"]["in_flight"]) == 1
+    assert {f["status"] for f in stats["files"]} == {"skipped_in_flight"}
+    assert lake.output_files() == published
