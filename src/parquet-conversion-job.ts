@@ -10,6 +10,9 @@ import { acknowledgeIamWildcards } from './private/nag';
 import { defaultTableName } from './private/naming';
 import { validateIntegerAtLeast, validateKeyPrefix } from './private/validation';
 
+/** How long a run holds the ledger messages it took before renewing them. */
+const LEDGER_LEASE = Duration.minutes(10);
+
 /** Where the PySpark job's files live inside the package. */
 const GLUE_ASSETS = path.join(__dirname, '..', 'assets', 'glue');
 
@@ -305,10 +308,12 @@ export class ParquetConversionJob extends Construct {
       '--max_files_per_run': String(props.maxFilesPerRun ?? 1000),
       '--target_file_size_mb': String(targetFileSize.toMebibytes()),
       '--enable-auto-scaling': 'true',
-      '--enable-glue-datacatalog': 'true',
     };
     if (props.ledgerQueue) {
       defaultArguments['--ledger_queue_url'] = props.ledgerQueue.queueUrl;
+      // The run's lease on the messages it took, renewed by the job while it works;
+      // after a crash they are visible again within this time.
+      defaultArguments['--visibility_timeout_seconds'] = String(LEDGER_LEASE.toSeconds());
     }
 
     const jobProps: glue.PySparkEtlJobProps = {
@@ -373,7 +378,7 @@ export class ParquetConversionJob extends Construct {
       }),
       new iam.PolicyStatement({
         sid: 'ReadWriteOutputLocations',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
         resources: Object.values(this.outputLocations()).map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
       }),
       new iam.PolicyStatement({
@@ -386,10 +391,7 @@ export class ParquetConversionJob extends Construct {
       }),
       new iam.PolicyStatement({
         sid: 'MaintainOwnTable',
-        actions: [
-          'glue:GetDatabase', 'glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable',
-          'glue:GetPartition', 'glue:GetPartitions', 'glue:CreatePartition', 'glue:BatchCreatePartition',
-        ],
+        actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition'],
         resources: this.catalogArns(),
       }),
       new iam.PolicyStatement({
@@ -413,7 +415,7 @@ export class ParquetConversionJob extends Construct {
     if (ledgerQueue) {
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({
         sid: 'DrainLedger',
-        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
         resources: [ledgerQueue.queueArn],
       }));
       if (ledgerQueue.encryptionMasterKey) {
