@@ -120,8 +120,9 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
    * Every run starts the job, so the job's own `maxConcurrentRuns` must be at
    * least this value, or runs over the job's limit fail with
    * `ConcurrentRunsExceededException`. The default job gets the same value;
-   * a job you bring is not checked. Runs may overlap safely: the event ledger
-   * hands each object to one run at a time.
+   * a job you bring is not checked. Overlapping runs of the default job take
+   * disjoint ledger messages, but their catalog schema updates are not
+   * serialized: keep 1 unless one run at a time cannot keep up.
    *
    * @default 1
    */
