@@ -327,7 +327,7 @@ def query(pipelines: list[LocalPipeline]) -> dict[str, int]:
         print(f"  rows: {total}")
         per_file = con.execute(
             "SELECT regexp_extract(_source_file, '[^/]+/[^/]+$') AS file, count(*) AS rows, "
-            "count(DISTINCT _ingested_at) AS ingestions FROM t GROUP BY 1 ORDER BY 1 LIMIT 4").fetchall()
+            "count(DISTINCT _ingested_at) AS ingestions FROM t GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT 4").fetchall()
         for file, rows, ingestions in per_file:
             print(f"  {file:<40} {rows:>4} rows, ingested {ingestions}x")
         columns = [c for c in con.execute("SELECT * FROM t LIMIT 0").description]
@@ -404,13 +404,14 @@ def main(argv: list[str] | None = None) -> int:
                 local.append(lp)
         report(local)
         counts = query(local)
-        tables = aws["glue"].get_tables(DatabaseName=local[0].args["database_name"])["TableList"] if local else []
+        tables = [f"{lp.args['database_name']}.{t['Name']}" for lp in local if lp.args.get("database_name")
+                  for t in aws["glue"].get_tables(DatabaseName=lp.args["database_name"])["TableList"]]
         spark.stop()
     print("\nAcceptance cases")
     results = check_cases(local)
     for title, ok, detail in results:
         print(f"  [{'ok' if ok else 'FAILED'}] {title}: {detail}")
-    print(f"\ncatalog tables (moto Glue): {[t['Name'] for t in tables]}; rows: {counts}")
+    print(f"\ncatalog tables created by the job (moto Glue): {tables}; rows: {counts}")
     print(f"wall time: {time.perf_counter() - began:.0f} s")
     return 0 if all(ok for _, ok, _ in results) else 1
 
