@@ -135,8 +135,9 @@ def plot(batched: Sequence[Outcome], alternatives: Sequence[Outcome], path: path
     for marker, o in zip(["s", "^", "D", "v"], alternatives):
         ax.scatter([o.runs], [o.p95], marker=marker, s=70, label=o.strategy)
     ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.set_xlabel("job runs over the trace (log scale)")
-    ax.set_ylabel("p95 latency, upload to output (s)")
+    ax.set_ylabel("p95 latency, upload to output (s, log scale)")
     ax.set_title("Runs against p95 latency")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
