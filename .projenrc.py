@@ -46,7 +46,10 @@ project = AwsCdkConstructLibrary(
         "module": "cdk_event_driven_glue_workflow",
     },
     # The PySpark job ships inside the npm tarball, hence in every language package.
-    npm_ignore_options={"ignore_patterns": ["/test/", "/examples/", "/bench/", "/.venv/", "/.ci/", "/scripts/"]},
+    npm_ignore_options={"ignore_patterns": [
+        "/test/", "/examples/", "/bench/", "/local_runner/", "/.venv/", "/.ci/", "/scripts/",
+        "/cdk.out/", "/.tmp/", "/Makefile", "/requirements-dev.txt",
+    ]},
     gitignore=[
         ".venv/",
         "cdk.out/",
