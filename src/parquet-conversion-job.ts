@@ -319,7 +319,7 @@ export class ParquetConversionJob extends Construct {
     const jobProps: glue.PySparkEtlJobProps = {
       role: this.role,
       jobName: props.jobName,
-      description: `Converts new files under s3://.../${this.inputPrefix} to Parquet under ${this.outputPrefix}`,
+      description: `Converts new files under '${this.inputPrefix}' to Parquet under '${this.outputPrefix}'`,
       glueVersion: props.glueVersion ?? glue.GlueVersion.V5_0,
       script: glue.Code.fromAsset(path.join(GLUE_ASSETS, 'parquet_conversion_job.py')),
       extraPythonFiles: [
