@@ -1,15 +1,29 @@
 """projen configuration for cdk-event-driven-glue-workflow.
 
 Run ``npx projen`` (or ``make bootstrap``) after editing this file; every
-generated file (package.json, tsconfig, .gitignore, tasks) comes from here.
+generated file (package.json, tsconfig, .gitignore, tasks, workflows) comes from here.
 """
 from projen import DependencyType, ReleasableCommits
 from projen.awscdk import AwsCdkConstructLibrary
-from projen.javascript import NodePackageManager
+from projen.cdk import JsiiDotNetTarget, JsiiGoTarget, JsiiJavaTarget, JsiiPythonTarget
+from projen.github import GitHubOptions
+from projen.javascript import BuildWorkflowOptions, NodePackageManager
 from projen.python import Projenrc
 
 PYTHON = ".venv/bin/python"
 JSII_ENV = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+# The project's own Maven repository: jsii-pacmak and the Java smoke app share it.
+MAVEN_REPO = ".tmp/m2"
+# What `make test` and `package-local` build here; dotnet needs the .NET SDK.
+LOCAL_TARGETS = ["js", "python", "java", "go"]
+
+# The toolchains the tests need on a GitHub runner, then the project's own bootstrap.
+CI_SETUP_STEPS = [
+    {"name": "Set up Python", "uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}},
+    {"name": "Set up Java", "uses": "actions/setup-java@v4", "with": {"distribution": "temurin", "java-version": "17"}},
+    {"name": "Set up Go", "uses": "actions/setup-go@v5", "with": {"go-version": "1.25.x"}},
+    {"name": "Bootstrap", "run": "./scripts/bootstrap.sh"},
+]
 
 project = AwsCdkConstructLibrary(
     name="cdk-event-driven-glue-workflow",
@@ -31,24 +45,50 @@ project = AwsCdkConstructLibrary(
     jsii_version="~5.9.0",
     typescript_version="~5.9.0",
     min_node_version="20.0.0",
+    workflow_node_version="22.x",
     package_manager=NodePackageManager.NPM,
     projenrc_js=False,
     projenrc_ts=False,
     jest=False,
     eslint=False,
     prettier=False,
-    github=False,
-    release=False,
     docgen=True,
-    # Python: the primary way users meet the library.
-    publish_to_pypi={
-        "dist_name": "cdk-event-driven-glue-workflow",
-        "module": "cdk_event_driven_glue_workflow",
-    },
+    # GitHub: a build workflow for pull requests and a release workflow that
+    # publishes every package with publib. Neither runs here; `.ci/run` is our CI.
+    github=True,
+    github_options=GitHubOptions(mergify=False, pull_request_lint=False),
+    pull_request_template=False,
+    deps_upgrade=False,
+    build_workflow_options=BuildWorkflowOptions(pre_build_steps=CI_SETUP_STEPS),
+    release=True,
+    release_workflow_setup_steps=CI_SETUP_STEPS,
+    release_to_npm=True,
+    # One name per language, derived from the npm name and the GitHub owner:
+    # io.github.<owner> is the Maven Central namespace a GitHub owner can verify,
+    # the Java package is that group with the hyphens made underscores (JLS 6.1),
+    # and publib pushes the Go module to the owner's `-go` repository.
+    publish_to_pypi=JsiiPythonTarget(
+        dist_name="cdk-event-driven-glue-workflow",
+        module="cdk_event_driven_glue_workflow",
+    ),
+    publish_to_maven=JsiiJavaTarget(
+        maven_group_id="io.github.cdk-event-driven-glue-workflow",
+        maven_artifact_id="cdk-event-driven-glue-workflow",
+        java_package="io.github.cdk_event_driven_glue_workflow",
+    ),
+    publish_to_go=JsiiGoTarget(
+        module_name="github.com/cdk-event-driven-glue-workflow/cdk-event-driven-glue-workflow-go",
+        package_name="cdkeventdrivenglueworkflow",
+    ),
+    # Built and released by the release workflow; not here (no .NET SDK on this machine).
+    publish_to_nuget=JsiiDotNetTarget(
+        dot_net_namespace="CdkEventDrivenGlueWorkflow",
+        package_id="CdkEventDrivenGlueWorkflow",
+    ),
     # The PySpark job ships inside the npm tarball, hence in every language package.
     npm_ignore_options={"ignore_patterns": [
         "/test/", "/examples/", "/bench/", "/local_runner/", "/.venv/", "/.ci/", "/scripts/",
-        "/cdk.out/", "/.tmp/", "/Makefile", "/requirements-dev.txt",
+        "/cdk.out/", "/.tmp/", "/Makefile", "/requirements-dev.txt", "/rosetta/", "/.projenrc.py",
     ]},
     gitignore=[
         ".venv/",
@@ -70,24 +110,72 @@ Projenrc(project, python_exec=PYTHON)
 for name, value in JSII_ENV.items():
     project.tasks.add_environment(name, value)
 
-# API.md in the Python flavour: our users read Python first.
+# The tablet of translated examples ships in the npm tarball: Construct Hub and
+# jsii-pacmak render every language's README and API docs from it.
+project.gitignore.exclude("/.jsii.tabl.json")
+# Build output of the smoke apps when run by hand (the tests build TypeScript in a temp dir).
+project.gitignore.exclude(
+    "/test/smoke/typescript/node_modules/", "/test/smoke/typescript/*.js", "/test/smoke/java/target/",
+)
+project.npmignore.include("/.jsii.tabl.json")
+
+rosetta = project.add_task(
+    "rosetta:extract",
+    description="Compile every TypeScript example (README, @example) strictly and translate it for each language",
+    exec="jsii-rosetta extract --strict",
+)
+
+# API.md in the Python flavour: our users read Python first. It translates the
+# @example snippets from the tablet, so it runs after rosetta.
+post_compile = project.tasks.try_find("post-compile")
 docgen = project.tasks.try_find("docgen")
 docgen.reset("jsii-docgen -o API.md -l python")
+post_compile.reset()
+post_compile.spawn(rosetta)
+post_compile.spawn(docgen)
 
-# The Python wheel, installed into the project's venv: tests and the demo meet
-# the code the way our users do.
+# aws-cdk-lib for Java must be resolvable before pacmak builds our jar (see the script).
+PACMAK_JAVA_ARGS = f"--maven-local-repository={MAVEN_REPO}"
+seed_maven = f"scripts/seed-maven.sh {MAVEN_REPO}"
+package_java = project.tasks.try_find("package:java")
+package_java.reset()
+package_java.exec(seed_maven)
+package_java.exec(f"jsii-pacmak -v --target java {PACMAK_JAVA_ARGS}")
+
+package_local = project.add_task(
+    "package-local",
+    description="Build the npm, Python, Java and Go packages into dist/ in one jsii-pacmak run "
+                "(package-all adds NuGet, which needs the .NET SDK)",
+)
+package_local.exec(seed_maven)
+package_local.exec("jsii-pacmak " + " ".join(f"--target {t}" for t in LOCAL_TARGETS) + f" {PACMAK_JAVA_ARGS}")
+# Outside CI, `npx projen package` (and so `build`) builds what this machine can.
+package = project.tasks.try_find("package")
+package.reset()
+package.spawn(project.tasks.try_find("package:js"), condition='node -e "if (!process.env.CI) process.exit(1)"')
+package.spawn(package_local, condition='node -e "if (process.env.CI) process.exit(1)"')
+
+install_wheel = f"{PYTHON} -m pip install --quiet --force-reinstall --no-deps dist/python/*.whl"
+
+# The Python wheel alone, installed into the project's venv: the demo meets the
+# code the way our users do.
 wheel = project.add_task(
     "wheel",
     description="Compile with jsii, build the Python wheel and install it into .venv",
 )
 wheel.spawn(project.tasks.try_find("compile"))
-wheel.spawn(project.tasks.try_find("post-compile"))
+wheel.spawn(post_compile)
 wheel.exec("rm -rf dist/python && jsii-pacmak --target python")
-wheel.exec(f"{PYTHON} -m pip install --quiet --force-reinstall --no-deps dist/python/*.whl")
+wheel.exec(install_wheel)
 
+# Every package is built, the wheel installed, then every suite runs: construct and
+# job tests through the wheel, smoke apps in TypeScript, Java and Go on dist/.
 test = project.tasks.try_find("test")
 test.reset()
-test.spawn(wheel)
+test.spawn(project.tasks.try_find("compile"))
+test.spawn(post_compile)
+test.spawn(package_local)
+test.exec(install_wheel)
 test.exec(f"{PYTHON} -m pytest test", receive_args=True)
 
 demo = project.add_task(
@@ -98,6 +186,14 @@ demo.spawn(wheel)
 demo.exec(f"{PYTHON} examples/demo.py", receive_args=True)
 
 project.add_dev_deps("aws-cdk@^2.1100.0")
+# Build against the oldest versions we support: projen pins aws-cdk-lib to 2.270.0,
+# and these pin its jsii dependencies to the minimums aws-cdk-lib 2.270.0 declares.
+# The generated go.mod lists them, so the Go module then requires nothing newer
+# than aws-cdk-go v2.270.0 itself does (the Go proxy here lacks the newer zips).
+project.add_dev_deps(
+    "@aws-cdk/cloud-assembly-schema@54.11.0",
+    "@aws-cdk/asset-node-proxy-agent-v6@2.1.2",
+)
 project.deps.add_dependency("jsii-docgen@^10", DependencyType.BUILD)
 
 project.synth()
