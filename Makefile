@@ -11,6 +11,7 @@ bootstrap:
 demo: bootstrap
 	npx projen demo
 
-# Compiles with jsii, builds and installs the wheel, runs every pytest suite.
+# Compiles with jsii and rosetta, builds the npm, Python, Java and Go packages,
+# installs the wheel, runs every pytest suite (smoke apps in TS, Java and Go included).
 test: bootstrap
 	npx projen test

@@ -24,7 +24,7 @@ if [ -f "$dir/maven-metadata-local.xml" ] && grep -q "<version>$version</version
   exit 0
 fi
 echo "seed-maven: installing $artifact into $repo"
-mvn() { command mvn --batch-mode --quiet -Dmaven.repo.local="$repo" "$@"; }
+mvn() { command mvn --batch-mode --quiet -Dstyle.color=never -Dmaven.repo.local="$repo" "$@"; }
 mvn dependency:get -Dartifact="$artifact" -Dtransitive=true
 # install-file refuses to install a file onto itself: copy it out first.
 staging=$(mktemp -d)
