@@ -24,7 +24,8 @@ if [ -f "$dir/maven-metadata-local.xml" ] && grep -q "<version>$version</version
   exit 0
 fi
 echo "seed-maven: installing $artifact into $repo"
-mvn() { command mvn --batch-mode --quiet -Dstyle.color=never -Dmaven.repo.local="$repo" "$@"; }
+# Maven 3.8 prints colour resets even in batch mode; strip them (pipefail keeps its exit code).
+mvn() { command mvn --batch-mode --quiet -Dmaven.repo.local="$repo" "$@" 2>&1 | sed $'s/\x1b\\[0m//g'; }
 mvn dependency:get -Dartifact="$artifact" -Dtransitive=true
 # install-file refuses to install a file onto itself: copy it out first.
 staging=$(mktemp -d)
