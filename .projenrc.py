@@ -113,11 +113,9 @@ for name, value in JSII_ENV.items():
 # The tablet of translated examples ships in the npm tarball: Construct Hub and
 # jsii-pacmak render every language's README and API docs from it.
 project.gitignore.exclude("/.jsii.tabl.json")
-# Build output of the smoke apps when run by hand (the tests build TypeScript in a temp dir).
-project.gitignore.exclude(
-    "/test/smoke/typescript/node_modules/", "/test/smoke/typescript/*.js", "/test/smoke/java/target/",
-)
 project.npmignore.include("/.jsii.tabl.json")
+# The Java smoke app builds in place (the TypeScript one in a temp dir, Go writes nothing).
+project.gitignore.exclude("/test/smoke/java/target/")
 
 rosetta = project.add_task(
     "rosetta:extract",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DIST = ROOT / "dist"
@@ -14,6 +15,9 @@ MAVEN_GROUP = TARGETS["java"]["maven"]["groupId"]
 MAVEN_ARTIFACT = TARGETS["java"]["maven"]["artifactId"]
 GO_PACKAGE = TARGETS["go"]["packageName"]
 GO_MODULE = f"{TARGETS['go']['moduleName']}/{GO_PACKAGE}"
+# The README's examples: TypeScript, the source rosetta translates into every language's README.
+README_TS_EXAMPLES = re.findall(r"```(?:ts|typescript)\b[^\n]*\n(.*?)```",
+                                (ROOT / "README.md").read_text(encoding="utf-8"), flags=re.DOTALL)
 # The project's Maven repository, seeded by scripts/seed-maven.sh (see .projenrc.py).
 MAVEN_REPO = ROOT / ".tmp" / "m2"
 
@@ -27,11 +31,6 @@ def built(path: pathlib.Path) -> pathlib.Path:
 def npm_tarball() -> pathlib.Path:
     (tgz,) = built(DIST / "js").glob("*.tgz")
     return tgz
-
-
-def wheel() -> pathlib.Path:
-    (whl,) = built(DIST / "python").glob("*.whl")
-    return whl
 
 
 def maven_dir() -> pathlib.Path:

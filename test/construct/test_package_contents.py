@@ -17,7 +17,8 @@ def test_job_files_ship_in_the_package():
         assert f"package/assets/glue/{module}" in names
 
 
-def test_no_synth_output_tests_or_scratch_files_ship():
+def test_no_synth_output_tests_scratch_files_or_build_configuration_ship():
     leftovers = [n for n in tarball_names()
-                 if n.split("/")[1] in ("cdk.out", ".tmp", "test", "bench", "local_runner", "examples", ".venv")]
+                 if n.split("/")[1] in ("cdk.out", ".tmp", "test", "bench", "local_runner", "examples", ".venv",
+                                        ".projenrc.py", "rosetta", "scripts", "dist")]
     assert leftovers == []

@@ -1,14 +1,13 @@
 """The README's examples are TypeScript; jsii-rosetta translates them into the README
 of the Python package (its PyPI page). Every translation, read from the installed
 wheel's metadata as a user would see it, runs as written and synthesizes."""
-import pathlib
 import re
 from importlib.metadata import metadata
 
 import pytest
 
-README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
-TS_BLOCKS = re.findall(r"```(?:ts|typescript)\b[^\n]*\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
+from dist_helpers import README_TS_EXAMPLES as TS_BLOCKS
+
 PYTHON_README = metadata("cdk-event-driven-glue-workflow").get_payload()
 BLOCKS = re.findall(r"```python\n(.*?)```", PYTHON_README, flags=re.DOTALL)
 

@@ -17,6 +17,7 @@ from dist_helpers import (
     GO_PACKAGE,
     MAVEN_ARTIFACT,
     MAVEN_GROUP,
+    README_TS_EXAMPLES,
     ROOT,
     TARGETS,
     VERSION,
@@ -29,8 +30,7 @@ ASSEMBLY = json.loads((ROOT / ".jsii").read_text(encoding="utf-8"))
 PUBLIC_TYPES = sorted(fqn.split(".", 1)[1] for fqn in ASSEMBLY["types"])
 CONCRETE_CLASSES = sorted(fqn.split(".", 1)[1] for fqn, t in ASSEMBLY["types"].items()
                           if t["kind"] == "class" and not t.get("abstract"))
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-TS_EXAMPLES = len(re.findall(r"```(?:ts|typescript)\b", README))
+TS_EXAMPLES = len(README_TS_EXAMPLES)
 JAVA_PACKAGE = TARGETS["java"]["package"]
 POM = "{http://maven.apache.org/POM/4.0.0}"
 
@@ -77,12 +77,6 @@ def test_the_tablet_holds_every_readme_example_and_each_class_example():
     examples = {loc["api"]["fqn"].split(".", 1)[1] for loc in locations if loc["field"]["field"] == "example"}
     assert CONCRETE_CLASSES == ["EventDrivenGlueWorkflow", "GlueWorkflowTarget", "ParquetConversionJob"]
     assert examples == set(CONCRETE_CLASSES)
-
-
-def test_npm_package_leaves_out_build_configuration():
-    with tarfile.open(npm_tarball()) as archive:
-        names = archive.getnames()
-    assert [n for n in names if n.split("/")[1] in (".projenrc.py", "rosetta", "scripts", ".tmp", "dist")] == []
 
 
 # --- Java: the Maven artifact -----------------------------------------------------------------
