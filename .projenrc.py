@@ -87,7 +87,7 @@ project = AwsCdkConstructLibrary(
     ),
     # The PySpark job ships inside the npm tarball, hence in every language package.
     npm_ignore_options={"ignore_patterns": [
-        "/test/", "/examples/", "/bench/", "/local_runner/", "/.venv/", "/.ci/", "/scripts/",
+        "/test/", "/examples/", "/bench/", "/tools/", "/.venv/", "/.ci/", "/scripts/",
         "/cdk.out/", "/.tmp/", "/Makefile", "/requirements-dev.txt", "/rosetta/", "/.projenrc.py",
     ]},
     gitignore=[

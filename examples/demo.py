@@ -2,7 +2,7 @@
 
 1. Synthesize examples/app.py with the real cdk CLI and show what each
    EventDrivenGlueWorkflow created: resources, rule pattern, batching, job, alarms.
-2. Run the whole flow locally with that template (local_runner): sample files
+2. Run the whole flow locally with that template (cdk-glue-pipeline run): sample files
    arrive in bursts, the real rule pattern and batching start runs, and the real
    job converts them on local Spark 3.5; then query the Parquet with DuckDB.
 
@@ -18,7 +18,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from local_runner import runner  # noqa: E402
+from cdk_event_driven_glue_workflow_tools import runner  # noqa: E402
 OUT = ROOT / "cdk.out" / "demo"
 
 
@@ -79,7 +79,7 @@ def main() -> int:
     for name, resources in sorted(grouped.items()):
         show(name, resources)
     print(f"\n{len(template['Resources'])} resources in EventDrivenGlueDemo; template: {OUT / 'EventDrivenGlueDemo.template.json'}")
-    print("\n== Running the pipelines locally (local_runner) ==", flush=True)
+    print("\n== Running the pipelines locally (cdk-glue-pipeline run) ==", flush=True)
     return runner.main(["--cdk-out", str(OUT), "--work", ".tmp/demo-run"])
 
 

@@ -17,6 +17,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
   echo "$want" > "$stamp"
 fi
+# The companion tools package (planner, local runner, Glue-shaped launcher), editable:
+# its dependencies are the dev requirements above and the wheel `make` builds.
+if ! .venv/bin/python -c "import cdk_event_driven_glue_workflow_tools" 2>/dev/null; then
+  echo "bootstrap: installing tools/ (editable)"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e tools
+fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "bootstrap: installing npm packages"

@@ -19,6 +19,6 @@ def test_job_files_ship_in_the_package():
 
 def test_no_synth_output_tests_scratch_files_or_build_configuration_ship():
     leftovers = [n for n in tarball_names()
-                 if n.split("/")[1] in ("cdk.out", ".tmp", "test", "bench", "local_runner", "examples", ".venv",
+                 if n.split("/")[1] in ("cdk.out", ".tmp", "test", "bench", "tools", "examples", ".venv",
                                         ".projenrc.py", "rosetta", "scripts", "dist")]
     assert leftovers == []

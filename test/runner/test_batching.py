@@ -1,7 +1,7 @@
 """Glue EVENT-trigger batching semantics of the local runner and the planner."""
 import pytest
 
-from local_runner.batching import BATCH_SIZE, BATCH_WINDOW, fire_times, simulate
+from cdk_event_driven_glue_workflow_tools.batching import BATCH_SIZE, BATCH_WINDOW, fire_times, simulate
 
 
 def fixed(seconds):

@@ -1,8 +1,8 @@
 """The batching planner's numbers on traces small enough to compute by hand."""
 import math
 
-from local_runner import planner, scenario
-from local_runner.planner import CostModel
+from cdk_event_driven_glue_workflow_tools import planner, scenario
+from cdk_event_driven_glue_workflow_tools.planner import CostModel
 
 # runs last 50 s + 1 s per file; billed with a 60 s minimum; 2 workers of 1 DPU
 COST = CostModel(startup_seconds=50.0, seconds_per_file=1.0, workers=2)

@@ -8,7 +8,7 @@ import sys
 import duckdb
 import pytest
 
-from local_runner import scenario
+from cdk_event_driven_glue_workflow_tools import scenario
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -18,7 +18,7 @@ def run(tmp_path_factory):
     work = tmp_path_factory.mktemp("runner")
     env = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
     done = subprocess.run(
-        [sys.executable, "-m", "local_runner.runner", "--app", "test/runner/small_app.py", "--work", str(work)],
+        [sys.executable, "-m", "cdk_event_driven_glue_workflow_tools.runner", "--app", "test/runner/small_app.py", "--work", str(work)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     return done, work
 

@@ -1,7 +1,7 @@
 """Batching planner: choose ``batch_size`` and ``batch_window`` from an arrival trace.
 
-    python -m local_runner.planner --scenario bursty
-    python -m local_runner.planner --trace arrivals.csv --sizes 5,20,100 --windows 60,300,900
+    python -m cdk_event_driven_glue_workflow_tools.planner --scenario bursty
+    python -m cdk_event_driven_glue_workflow_tools.planner --trace arrivals.csv --sizes 5,20,100 --windows 60,300,900
 
 For every (size, window) it schedules the runs with Glue's batching semantics and
 reports runs, p50/p95 latency from upload to output, and estimated DPU-seconds;

@@ -1,6 +1,6 @@
 """Local pipeline runner: the whole event-driven flow on one machine.
 
-    python -m local_runner.runner --app examples/app.py --scenario demo
+    python -m cdk_event_driven_glue_workflow_tools.runner --app examples/app.py --scenario demo
 
 It synthesizes the CDK app with the cdk CLI, finds every EventDrivenGlueWorkflow
 in the template, and replays an arrival trace on a virtual clock:
@@ -8,7 +8,7 @@ in the template, and replays an arrival trace on a virtual clock:
 1. each new file is written under a local folder standing in for the bucket and
    becomes an S3 "Object Created" event;
 2. the event is matched against the rule's real pattern (moto's EventBridge matcher);
-3. matched events are batched with Glue's semantics (``local_runner.batching``)
+3. matched events are batched with Glue's semantics (``cdk_event_driven_glue_workflow_tools.batching``)
    using the trigger's BatchSize / BatchWindow and the workflow's MaxConcurrentRuns;
 4. every run sends the batch's events to an SQS ledger (moto) and runs the job
    script taken from the synthesized cloud assembly on local Spark 3.5, with the
