@@ -27,7 +27,7 @@ import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "assets" / "glue"))
+sys.path.insert(0, str(ROOT / "assets" / "glue" / "python"))
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 
@@ -75,11 +75,11 @@ def spark_session():
 
 
 def run_ours(spark, inputs: list[str], work: pathlib.Path) -> int:
-    import parquet_conversion_job as job
+    from glue_ingest.run import run
 
     lake = work / "lake"
     shutil.rmtree(lake, ignore_errors=True)
-    stats = job.run(spark, {
+    stats = run(spark, {
         "JOB_NAME": "bench", "input_files": ",".join(inputs), "input_format": "JSON",
         "output_path": str(lake / "parquet") + "/", "rejected_path": str(lake / "rejected") + "/",
         "stats_path": str(lake / "stats") + "/", "state_path": str(lake / "_pipeline") + "/",

@@ -4,6 +4,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeIamWildcards } from './private/nag';
@@ -15,6 +16,8 @@ const LEDGER_LEASE = Duration.minutes(10);
 
 /** Where the PySpark job's files live inside the package. */
 const GLUE_ASSETS = path.join(__dirname, '..', 'assets', 'glue');
+/** The folder whose content is the job package's zip: its root holds `glue_ingest/`. */
+const JOB_PACKAGE_ROOT = path.join(GLUE_ASSETS, 'python');
 
 /**
  * How the job parses the new files.
@@ -316,16 +319,21 @@ export class ParquetConversionJob extends Construct {
       defaultArguments['--visibility_timeout_seconds'] = String(LEDGER_LEASE.toSeconds());
     }
 
+    // The job's modules ship as one zip on --extra-py-files. CDK uploads a file
+    // asset as `<sha256><ext>`, and Glue puts a `.py` extra file on the path under
+    // that object name, so modules shipped as `.py` files cannot be imported; a
+    // zip whose root holds the package imports whatever the object is called.
+    const jobPackage = new s3assets.Asset(this, 'JobPackage', {
+      path: JOB_PACKAGE_ROOT,
+      exclude: ['**/__pycache__', '**/*.pyc'],
+    });
     const jobProps: glue.PySparkEtlJobProps = {
       role: this.role,
       jobName: props.jobName,
       description: `Converts new files under '${this.inputPrefix}' to Parquet under '${this.outputPrefix}'`,
       glueVersion: props.glueVersion ?? glue.GlueVersion.V5_0,
       script: glue.Code.fromAsset(path.join(GLUE_ASSETS, 'parquet_conversion_job.py')),
-      extraPythonFiles: [
-        glue.Code.fromAsset(path.join(GLUE_ASSETS, 'pipeline_transforms.py')),
-        glue.Code.fromAsset(path.join(GLUE_ASSETS, 'pipeline_io.py')),
-      ],
+      extraPythonFiles: [glue.Code.fromBucket(jobPackage.bucket, jobPackage.s3ObjectKey)],
       workerConfiguration: {
         workerType: props.workerType ?? glue.WorkerType.G_1X,
         numberOfWorkers: props.numberOfWorkers ?? 2,

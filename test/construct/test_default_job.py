@@ -89,9 +89,7 @@ def test_script_asset_is_in_the_cloud_assembly(default):
     assert len(sources) == 1
     path = os.path.join(directory, sources[0])
     assert os.path.isfile(path)
-    content = open(path).read()
-    assert "def " in content
-    assert "ledger_queue_url" in content
+    assert "glue_ingest" in open(path).read()
 
 
 def shipped_asset(name):
@@ -113,16 +111,42 @@ def test_script_asset_is_the_shipped_parquet_conversion_job_file(default):
     assert staged_asset(default, location) == shipped_asset("parquet_conversion_job.py")
 
 
-def test_extra_py_files_are_the_shipped_modules(default):
-    extra = job_props(default["template"])["DefaultArguments"]["--extra-py-files"].split(",")
-    assert [staged_asset(default, u) for u in extra] == [
-        shipped_asset("pipeline_transforms.py"), shipped_asset("pipeline_io.py")]
+def shipped_package():
+    """The job package's files as shipped inside the wheel's jsii tarball: {relative path: text}."""
+    import cdk_event_driven_glue_workflow._jsii as jsii_dir
+    directory = os.path.dirname(jsii_dir.__file__)
+    [tarball] = [f for f in os.listdir(directory) if f.endswith(".tgz")]
+    prefix = "package/assets/glue/python/"
+    with tarfile.open(os.path.join(directory, tarball)) as tar:
+        return {m.name[len(prefix):]: tar.extractfile(m).read().decode()
+                for m in tar.getmembers() if m.name.startswith(prefix) and m.isfile()}
 
 
-def test_extra_py_files_lists_the_two_modules(default):
+def test_extra_py_files_is_one_zip_asset(default):
     extra = job_props(default["template"])["DefaultArguments"]["--extra-py-files"].split(",")
-    assert len(extra) == 2
-    assert all(re.fullmatch(r"s3://cdk-[a-z0-9]+-assets-123456789012-eu-west-1/[0-9a-f]{64}\.py", u) for u in extra)
+    assert len(extra) == 1
+    assert re.fullmatch(r"s3://cdk-[a-z0-9]+-assets-123456789012-eu-west-1/[0-9a-f]{64}\.zip", extra[0])
+
+
+def test_zip_asset_root_holds_the_shipped_job_package(default):
+    [url] = job_props(default["template"])["DefaultArguments"]["--extra-py-files"].split(",")
+    directory = default["assembly"].directory
+    manifest = json.load(open(os.path.join(directory, "Test.assets.json")))
+    [asset] = [f for f in manifest["files"].values()
+               if any(d["objectKey"] == url.rsplit("/", 1)[1] for d in f["destinations"].values())]
+    assert asset["source"]["packaging"] == "zip"
+    folder = os.path.join(directory, asset["source"]["path"])
+    staged = {os.path.relpath(os.path.join(d, f), folder): open(os.path.join(d, f)).read()
+              for d, _, files in os.walk(folder) for f in files}
+    assert "glue_ingest/run.py" in staged
+    assert staged == shipped_package()
+
+
+def test_script_imports_the_package_and_is_thin(default):
+    location = job_props(default["template"])["Command"]["ScriptLocation"]
+    script = staged_asset(default, location)
+    assert "from glue_ingest.run import main" in script
+    assert len(script.splitlines()) <= 80
 
 
 def test_default_arguments(default):

@@ -13,8 +13,10 @@ def tarball_names():
 
 def test_job_files_ship_in_the_package():
     names = tarball_names()
-    for module in ("parquet_conversion_job.py", "pipeline_io.py", "pipeline_transforms.py"):
-        assert f"package/assets/glue/{module}" in names
+    assert "package/assets/glue/parquet_conversion_job.py" in names
+    for module in ("__init__", "run", "discover", "read", "publish", "commit", "stats", "transforms"):
+        assert f"package/assets/glue/python/glue_ingest/{module}.py" in names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
 def test_no_synth_output_tests_scratch_files_or_build_configuration_ship():

@@ -4,9 +4,11 @@ import sys
 
 import pytest
 
-ASSETS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "assets", "glue"))
-if ASSETS not in sys.path:
-    sys.path.insert(0, ASSETS)
+# The job package, imported from the source tree (the launcher tests run it from
+# the synthesized assembly instead, as Glue stages it).
+PACKAGE_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "assets", "glue", "python"))
+if PACKAGE_ROOT not in sys.path:
+    sys.path.insert(0, PACKAGE_ROOT)
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 # moto needs credentials and a region; these are fake and never leave the process.

@@ -7,7 +7,17 @@ import os
 
 import duckdb
 
+from glue_ingest.run import run
+
 BUCKET = "raw-bucket"
+ASSETS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "assets", "glue"))
+
+
+def run_job(spark, args, crash_at=None, clients=None):
+    """One in-process run of the job; crash_at names a fault-injection point."""
+    if crash_at:
+        args = dict(args, crash_at=crash_at)
+    return run(spark, args, clients=clients)
 
 
 class Lake:

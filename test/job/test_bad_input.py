@@ -3,12 +3,11 @@ import json
 import os
 import random
 
-import parquet_conversion_job as job
-from job_helpers import gz, jsonl
+from job_helpers import gz, jsonl, run_job
 
 
 def _replay(spark, lake, *objs, **extra):
-    return job.run(spark, lake.args(input_files=",".join(o["uri"] for o in objs), **extra))
+    return run_job(spark, lake.args(input_files=",".join(o["uri"] for o in objs), **extra))
 
 
 def _status(stats, obj):

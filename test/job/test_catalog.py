@@ -1,12 +1,11 @@
 """Glue Data Catalog: table creation, schema evolution, partitions, type conflicts."""
-import parquet_conversion_job as job
-from job_helpers import jsonl
+from job_helpers import jsonl, run_job
 
 
 def _run(spark, lake, aws, *objs, **extra):
     args = lake.args(input_files=",".join(o["uri"] for o in objs), catalog_update="true",
                      database_name="lakedb", table_name="events", **extra)
-    return job.run(spark, args, clients={"glue": aws["glue"]})
+    return run_job(spark, args, clients={"glue": aws["glue"]})
 
 
 def _table(aws):
@@ -98,9 +97,9 @@ def test_narrowing_type_conflict_rejects_the_affected_rows(spark, lake, aws):
 
 def test_type_rule_applies_without_the_catalog_too(spark, lake):
     first = lake.put("in/a.jsonl", jsonl([{"id": 1, "qty": 5}]))
-    job.run(spark, lake.args(input_files=first["uri"]))
+    run_job(spark, lake.args(input_files=first["uri"]))
     second = lake.put("in/b.jsonl", jsonl([{"id": 2, "qty": "many"}]))
-    stats = job.run(spark, lake.args(input_files=second["uri"]))
+    stats = run_job(spark, lake.args(input_files=second["uri"]))
     assert stats["rows_rejected"] == 1
     assert [r["reason"] for r in lake.rejected_records()] == [
         "type conflict on column qty: table has bigint, file has string"]

@@ -4,9 +4,10 @@ import time
 
 import pytest
 
-import parquet_conversion_job as job
-import pipeline_io as pio
-from job_helpers import jsonl
+from glue_ingest.faults import SimulatedCrash
+from glue_ingest.storage import Storage
+from glue_ingest.commit import StateStore
+from job_helpers import jsonl, run_job
 
 CRASH_POINTS = ["after_read", "mid_write", "after_write", "after_catalog", "after_commit"]
 
@@ -36,10 +37,10 @@ def _leftovers(lake, sub):
 def test_crash_then_clean_rerun_leaves_every_row_exactly_once(spark, lake, aws, point):
     objs = _inputs(lake)
     clients = {"glue": aws["glue"]}
-    with pytest.raises(pio.SimulatedCrash, match=point):
-        job.run(spark, _args(lake, objs), crash_at=point, clients=clients)
+    with pytest.raises(SimulatedCrash, match=point):
+        run_job(spark, _args(lake, objs), crash_at=point, clients=clients)
     time.sleep(1.1)
-    stats = job.run(spark, _args(lake, objs), clients=clients)
+    stats = run_job(spark, _args(lake, objs), clients=clients)
     ids = [r["id"] for r in lake.output_rows()]
     assert sorted(ids) == sorted(f * 100 + i for f in range(4) for i in range(40))
     assert len(ids) == len(set(ids)) == 160
@@ -54,15 +55,15 @@ def test_crash_then_clean_rerun_leaves_every_row_exactly_once(spark, lake, aws, 
 
 def test_mid_write_crash_leaves_part_of_the_files_published_until_recovery(spark, lake, aws):
     objs = _inputs(lake)
-    with pytest.raises(pio.SimulatedCrash):
-        job.run(spark, _args(lake, objs), crash_at="mid_write", clients={"glue": aws["glue"]})
+    with pytest.raises(SimulatedCrash):
+        run_job(spark, _args(lake, objs), crash_at="mid_write", clients={"glue": aws["glue"]})
     orphans = lake.output_files()
-    [pending] = pio.Storage(lake.s3_root).list(lake.state + "pending/")
-    planned = [d for d in pio.Storage(lake.s3_root).read_json(pending)["destinations"]
+    [pending] = Storage(lake.s3_root).list(lake.state + "pending/")
+    planned = [d for d in Storage(lake.s3_root).read_json(pending)["destinations"]
                if d.endswith(".parquet")]
     assert len(planned) == 4
     assert 1 <= len(orphans) < len(planned)
-    store = pio.StateStore(pio.Storage(lake.s3_root), lake.state)
+    store = StateStore(Storage(lake.s3_root), lake.state)
     report = store.recover()
     assert len(report["rolled_back"]) == 1
     assert [p for p in orphans if os.path.exists(p)] == []
@@ -70,20 +71,20 @@ def test_mid_write_crash_leaves_part_of_the_files_published_until_recovery(spark
 
 def test_rerun_of_committed_inputs_is_a_no_op(spark, lake, aws):
     objs = _inputs(lake)[:1]
-    job.run(spark, _args(lake, objs), clients={"glue": aws["glue"]})
-    stats = job.run(spark, _args(lake, objs), clients={"glue": aws["glue"]})
+    run_job(spark, _args(lake, objs), clients={"glue": aws["glue"]})
+    stats = run_job(spark, _args(lake, objs), clients={"glue": aws["glue"]})
     assert [f["status"] for f in stats["files"]] == ["skipped_duplicate"]
     assert len(lake.output_rows()) == 40
 
 
 def test_run_in_flight_is_left_alone_and_its_sources_are_skipped(spark, lake, aws):
     objs = _inputs(lake)[:2]
-    with pytest.raises(pio.SimulatedCrash):
-        job.run(spark, _args(lake, objs), crash_at="after_write", clients={"glue": aws["glue"]})
+    with pytest.raises(SimulatedCrash):
+        run_job(spark, _args(lake, objs), crash_at="after_write", clients={"glue": aws["glue"]})
     published = lake.output_files()
     args = _args(lake, objs)
     args["visibility_timeout_seconds"] = "600"
-    stats = job.run(spark, args, clients={"glue": aws["glue"]})
+    stats = run_job(spark, args, clients={"glue": aws["glue"]})
     assert len(stats["recovered_runs"]["in_flight"]) == 1
     assert {f["status"] for f in stats["files"]} == {"skipped_in_flight"}
     assert lake.output_files() == published

@@ -1,15 +1,14 @@
 """Input formats: each is converted row by row into the Parquet table."""
 import json
 
-import parquet_conversion_job as job
-from job_helpers import gz, jsonl
+from job_helpers import gz, jsonl, run_job
 
 ROWS = [{"id": 1, "name": "Ann", "amount": 12.5}, {"id": 2, "name": "Bob", "amount": 7.25}]
 CSV_TEXT = '\ufeffid,name,note\n1,"Doe, Jane","line one\nline two"\n2,Bob,"said ""hi"""\n'
 
 
 def _replay(spark, lake, *objs, **extra):
-    return job.run(spark, lake.args(input_files=",".join(o["uri"] for o in objs), **extra))
+    return run_job(spark, lake.args(input_files=",".join(o["uri"] for o in objs), **extra))
 
 
 def _by_id(rows):

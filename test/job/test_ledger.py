@@ -4,15 +4,14 @@ import time
 
 import pytest
 
-import parquet_conversion_job as job
-import pipeline_io as pio
-from job_helpers import cloudtrail_event, eb_event, jsonl, queue_depth, send
+from glue_ingest.faults import SimulatedCrash
+from job_helpers import cloudtrail_event, eb_event, jsonl, queue_depth, run_job, send
 
 
 def _run(spark, lake, aws, crash_at=None, **extra):
     extra.setdefault("visibility_timeout_seconds", 30)
     args = lake.args(ledger_queue_url=aws["queue_url"], **extra)
-    return job.run(spark, args, crash_at=crash_at, clients={"sqs": aws["sqs"], "glue": aws["glue"]})
+    return run_job(spark, args, crash_at=crash_at, clients={"sqs": aws["sqs"], "glue": aws["glue"]})
 
 
 def _ids(lake):
@@ -41,7 +40,7 @@ def test_messages_are_not_deleted_before_the_commit(spark, lake, aws):
     a = lake.put("in/a.jsonl", jsonl([{"id": 1}]))
     b = lake.put("in/b.jsonl", jsonl([{"id": 2}]))
     send(aws, eb_event(a), eb_event(b))
-    with pytest.raises(pio.SimulatedCrash):
+    with pytest.raises(SimulatedCrash):
         _run(spark, lake, aws, crash_at="after_catalog", visibility_timeout_seconds=2)
     assert queue_depth(aws) == (0, 2)
     time.sleep(2.2)
@@ -54,7 +53,7 @@ def test_messages_are_not_deleted_before_the_commit(spark, lake, aws):
 def test_message_of_committed_object_is_deleted_without_reprocessing(spark, lake, aws):
     obj = lake.put("in/a.jsonl", jsonl([{"id": 1}]))
     send(aws, eb_event(obj))
-    with pytest.raises(pio.SimulatedCrash):
+    with pytest.raises(SimulatedCrash):
         _run(spark, lake, aws, crash_at="after_commit", visibility_timeout_seconds=2)
     assert queue_depth(aws) == (0, 1)
     time.sleep(2.2)

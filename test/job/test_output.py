@@ -3,12 +3,11 @@ import os
 
 import pyarrow.parquet as pq
 
-import parquet_conversion_job as job
-from job_helpers import jsonl
+from job_helpers import ASSETS, jsonl, run_job
 
 
 def _replay(spark, lake, objs, **extra):
-    return job.run(spark, lake.args(input_files=",".join(o["uri"] for o in objs), **extra))
+    return run_job(spark, lake.args(input_files=",".join(o["uri"] for o in objs), **extra))
 
 
 def test_burst_of_50_small_files_gives_one_output_file(spark, lake):
@@ -79,7 +78,7 @@ def test_replay_mode_reads_plain_local_paths(spark, lake, tmp_path):
     local = tmp_path / "drop" / "local file.jsonl"
     local.parent.mkdir()
     local.write_text(jsonl([{"id": 9}]))
-    stats = job.run(spark, lake.args(input_files=str(local)))
+    stats = run_job(spark, lake.args(input_files=str(local)))
     [row] = lake.output_rows()
     assert (row["id"], row["_source_file"]) == (9, str(local))
     assert stats["files"][0]["key"] == str(local)
@@ -90,13 +89,13 @@ def test_script_runs_as_a_glue_style_command(lake):
     import sys
 
     obj = lake.put("in/cli.jsonl", jsonl([{"id": 1}, {"id": 2}]))
-    script = os.path.join(os.path.dirname(job.__file__), "parquet_conversion_job.py")
+    script = os.path.join(ASSETS, "parquet_conversion_job.py")
     argv = [sys.executable, script, "--JOB_NAME", "cli-job", "--enable-metrics", "--TempDir",
             "s3://tmp/x/"]
     for key, value in lake.args(input_files=obj["uri"]).items():
         if key != "JOB_NAME":
             argv += ["--" + key, value]
-    env = dict(os.environ, PYSPARK_SUBMIT_ARGS="--master local[1] --conf spark.ui.enabled=false pyspark-shell")
+    env = dict(os.environ, PYTHONPATH=os.path.join(ASSETS, "python"), PYSPARK_SUBMIT_ARGS="--master local[1] --conf spark.ui.enabled=false pyspark-shell")
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     assert '"rows_out": 2' in done.stdout

@@ -6,7 +6,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-import pipeline_io as pio
+from glue_ingest.storage import Storage
+from glue_ingest.commit import StateStore
+from glue_ingest.ledger import Ledger
+from glue_ingest import probe
 
 
 @pytest.fixture
@@ -19,25 +22,25 @@ def s3():
 
 def test_head_returns_size_and_etag_without_quotes(s3):
     s3.put_object(Bucket="bkt", Key="in/a b+c.json", Body=b'{"a":1}\n')
-    size, etag = pio.Storage(s3_client=s3).head("s3://bkt/in/a b+c.json")
+    size, etag = Storage(s3_client=s3).head("s3://bkt/in/a b+c.json")
     assert (size, etag) == (8, hashlib.md5(b'{"a":1}\n').hexdigest())
 
 
 def test_head_of_missing_object_raises_file_not_found(s3):
     with pytest.raises(FileNotFoundError):
-        pio.Storage(s3_client=s3).head("s3://bkt/nope.json")
+        Storage(s3_client=s3).head("s3://bkt/nope.json")
 
 
 def test_ranged_read_and_exists(s3):
     s3.put_object(Bucket="bkt", Key="k", Body=b"0123456789")
-    storage = pio.Storage(s3_client=s3)
+    storage = Storage(s3_client=s3)
     assert storage.read_bytes("s3://bkt/k", 4) == b"0123"
     assert storage.exists("s3://bkt/k") is True
     assert storage.exists("s3://bkt/missing") is False
 
 
 def test_list_copy_delete_prefix(s3):
-    storage = pio.Storage(s3_client=s3)
+    storage = Storage(s3_client=s3)
     storage.write_json("s3://bkt/state/pending/r1.json", {"run_id": "r1"})
     storage.write_bytes("s3://bkt/state/staging/r1/x=1/part-0.parquet", b"PAR1")
     storage.copy("s3://bkt/state/staging/r1/x=1/part-0.parquet", "s3://bkt/out/x=1/r1-part-0.parquet")
@@ -51,15 +54,15 @@ def test_list_copy_delete_prefix(s3):
 def test_probe_detects_corrupt_gzip_on_s3(s3):
     s3.put_object(Bucket="bkt", Key="ok.json.gz", Body=gzip.compress(b'{"a":1}\n'))
     s3.put_object(Bucket="bkt", Key="bad.json.gz", Body=b"\x1f\x8b\x08\x00garbage-garbage")
-    storage = pio.Storage(s3_client=s3)
-    assert pio.probe_file(storage, "s3://bkt/ok.json.gz", 27)["quarantine"] is None
-    bad = pio.probe_file(storage, "s3://bkt/bad.json.gz", 19)["quarantine"]
+    storage = Storage(s3_client=s3)
+    assert probe.probe_file(storage, "s3://bkt/ok.json.gz", 27)["quarantine"] is None
+    bad = probe.probe_file(storage, "s3://bkt/bad.json.gz", 19)["quarantine"]
     assert bad.startswith("corrupt gzip")
 
 
 def test_commit_protocol_rolls_back_uncommitted_run_on_s3(s3):
-    storage = pio.Storage(s3_client=s3)
-    store = pio.StateStore(storage, "s3://bkt/_pipeline/")
+    storage = Storage(s3_client=s3)
+    store = StateStore(storage, "s3://bkt/_pipeline/")
     storage.write_bytes("s3://bkt/out/run-1-part-0.parquet", b"PAR1")
     store.write_pending({"run_id": "run-1", "heartbeat_at": 0, "sources": [],
                          "destinations": ["s3://bkt/out/run-1-part-0.parquet"]})
@@ -69,8 +72,8 @@ def test_commit_protocol_rolls_back_uncommitted_run_on_s3(s3):
 
 
 def test_commit_protocol_finalizes_committed_run_on_s3(s3):
-    storage = pio.Storage(s3_client=s3)
-    store = pio.StateStore(storage, "s3://bkt/_pipeline/")
+    storage = Storage(s3_client=s3)
+    store = StateStore(storage, "s3://bkt/_pipeline/")
     store.write_pending({"run_id": "run-2", "heartbeat_at": 0, "sources": [], "destinations": []})
     store.commit({"run_id": "run-2", "sources": [{"uri": "s3://rawbkt/k", "etag": "e1", "status": "ok"}]})
     assert store.recover(lease_seconds=60)["finalized"] == ["run-2"]
@@ -86,7 +89,7 @@ def test_ledger_extend_keeps_messages_invisible_and_release_returns_them():
         url = sqs.create_queue(QueueName="q")["QueueUrl"]
         for i in range(12):
             sqs.send_message(QueueUrl=url, MessageBody='{"source": "other", "n": %d}' % i)
-        ledger = pio.Ledger(sqs, url, visibility_timeout=1, wait_seconds=0)
+        ledger = Ledger(sqs, url, visibility_timeout=1, wait_seconds=0)
         messages, leftover = ledger.drain(max_objects=1000)
         assert len(messages) == 12 and leftover == []
         assert all(m["error"] == "ValueError: not an S3 event" for m in messages)

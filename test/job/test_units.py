@@ -2,20 +2,22 @@
 import pytest
 from pyspark.sql import types as T
 
-import parquet_conversion_job as job
-import pipeline_io as pio
-import pipeline_transforms as pt
+from glue_ingest.args import Config, parse_args
+from glue_ingest.storage import Storage
+from glue_ingest.commit import StateStore
+from glue_ingest import probe
+from glue_ingest import transforms as pt
 
 
 def test_glue_style_arguments_are_parsed():
-    args = job.parse_args(["script.py", "--JOB_NAME", "j", "--output_path", "s3://b/p/",
+    args = parse_args(["script.py", "--JOB_NAME", "j", "--output_path", "s3://b/p/",
                            "--enable-metrics", "--catalog_update=false", "--input_files", "a,b"])
     assert args == {"JOB_NAME": "j", "output_path": "s3://b/p/", "enable-metrics": "true",
                     "catalog_update": "false", "input_files": "a,b"}
 
 
 def test_defaults():
-    cfg = job.Config({"input_files": "a.json", "output_path": "o", "rejected_path": "r",
+    cfg = Config({"input_files": "a.json", "output_path": "o", "rejected_path": "r",
                       "stats_path": "s", "state_path": "t", "catalog_update": "false"})
     assert (cfg.input_format, cfg.partition_columns, cfg.max_files, cfg.target_mb) == (
         "AUTO", ["ingest_date"], 1000, 128.0)
@@ -24,13 +26,13 @@ def test_defaults():
 
 def test_catalog_target_is_required_unless_disabled():
     with pytest.raises(ValueError, match="--database_name and --table_name are required"):
-        job.Config({"input_files": "a", "output_path": "o", "rejected_path": "r",
+        Config({"input_files": "a", "output_path": "o", "rejected_path": "r",
                     "stats_path": "s", "state_path": "t"})
 
 
 def test_a_source_is_required():
     with pytest.raises(ValueError, match="either --ledger_queue_url or --input_files"):
-        job.Config({"output_path": "o", "rejected_path": "r", "stats_path": "s",
+        Config({"output_path": "o", "rejected_path": "r", "stats_path": "s",
                     "state_path": "t", "catalog_update": "false"})
 
 
@@ -59,16 +61,16 @@ def test_spark_to_hive_types():
 
 def test_locate_positions_matches_line_starts_in_order():
     text = "h\nab\nx ab\nab\n"
-    assert pio.locate_positions(text, ["ab", "ab", "zz", None]) == [2, 4, None, None]
+    assert probe.locate_positions(text, ["ab", "ab", "zz", None]) == [2, 4, None, None]
 
 
 def test_recovery_without_pending_runs_is_empty(tmp_path):
-    store = pio.StateStore(pio.Storage(), str(tmp_path) + "/state/")
+    store = StateStore(Storage(), str(tmp_path) + "/state/")
     assert store.recover() == {"rolled_back": [], "finalized": [], "in_flight": []}
 
 
 def test_recovery_leaves_a_fresh_pending_run_alone(tmp_path):
-    store = pio.StateStore(pio.Storage(), str(tmp_path) + "/state/")
+    store = StateStore(Storage(), str(tmp_path) + "/state/")
     store.write_pending({"run_id": "r1", "heartbeat_at": 1000.0, "destinations": [],
                          "sources": [{"uri": "s3://b/k", "etag": "e"}]})
     assert store.recover(lease_seconds=60, now=1030.0)["in_flight"] == ["r1"]

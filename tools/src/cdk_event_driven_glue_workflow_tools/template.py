@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pathlib
+import re
 from typing import Any
 
 
@@ -81,16 +82,51 @@ def _rule_targeting(resources: dict[str, Any], workflow_id: str) -> dict[str, An
     raise ValueError(f"no EventBridge rule targets workflow {workflow_id}")
 
 
+#: CloudFormation pseudo parameters, as a local deployment would see them.
+PSEUDO_PARAMETERS = {
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::AccountId": "123456789012",
+    "AWS::Region": "us-east-1",
+    "AWS::StackName": "local",
+    "AWS::NoValue": None,
+}
+
+
 def resolve(value: Any, refs: dict[str, str]) -> Any:
-    """Renders Ref / Fn::Join values with local names, e.g. s3://products-bucket/parquet/."""
+    """Renders CloudFormation intrinsics with local names, e.g. s3://products-bucket/parquet/.
+
+    ``refs`` maps a logical ID to what ``Ref`` returns, ``"LogicalId.Attribute"``
+    to what ``Fn::GetAtt`` returns, and may override the pseudo parameters
+    (``AWS::Region``...). Handles ``Ref``, ``Fn::GetAtt``, ``Fn::Join``,
+    ``Fn::Sub`` and ``Fn::Select``; an unknown name raises KeyError naming it.
+    """
+    def lookup(name: str) -> Any:
+        if name in refs:
+            return refs[name]
+        if name in PSEUDO_PARAMETERS:
+            return PSEUDO_PARAMETERS[name]
+        raise KeyError(f"no local value for {name}")
+
     if isinstance(value, dict):
         if set(value) == {"Ref"}:
-            if value["Ref"] not in refs:
-                raise KeyError(f"no local value for Ref {value['Ref']}")
-            return refs[value["Ref"]]
+            return lookup(value["Ref"])
+        if set(value) == {"Fn::GetAtt"}:
+            target = value["Fn::GetAtt"]
+            logical_id, attribute = target if isinstance(target, list) else target.split(".", 1)
+            return lookup(f"{logical_id}.{attribute}")
         if set(value) == {"Fn::Join"}:
             sep, parts = value["Fn::Join"]
-            return sep.join(str(resolve(p, refs)) for p in parts)
+            return sep.join(str(resolve(p, refs)) for p in resolve(parts, refs))
+        if set(value) == {"Fn::Select"}:
+            index, items = value["Fn::Select"]
+            return resolve(items, refs)[int(resolve(index, refs))]
+        if set(value) == {"Fn::Sub"}:
+            body = value["Fn::Sub"]
+            text, local = (body, {}) if isinstance(body, str) else (body[0], resolve(body[1], refs))
+            return re.sub(r"\$\{([^}!][^}]*)\}",
+                          lambda m: str(local[m.group(1)] if m.group(1) in local else lookup(m.group(1))),
+                          text)
         return {k: resolve(v, refs) for k, v in value.items()}
     if isinstance(value, list):
         return [resolve(v, refs) for v in value]

@@ -7,7 +7,6 @@ functions run the same on AWS Glue and on a laptop.
 import math
 from functools import reduce
 
-from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 

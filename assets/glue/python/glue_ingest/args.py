@@ -1,0 +1,82 @@
+"""The job arguments, as Glue passes them, parsed into a Config."""
+from .faults import Faults
+from .uris import as_prefix
+
+DEFAULTS = {
+    "JOB_NAME": "parquet-conversion-job",
+    "input_format": "AUTO",
+    "partition_columns": "ingest_date",
+    "max_files_per_run": "1000",
+    "target_file_size_mb": "128",
+    "catalog_update": "true",
+    "visibility_timeout_seconds": "3600",
+    "receive_wait_seconds": "1",
+}
+
+
+def parse_args(argv):
+    """Glue passes "--key value" pairs; "--key=value" and bare flags also work.
+
+    A value may be empty (Glue passes ``--enable-metrics ""``).
+    """
+    args, i = {}, 0
+    while i < len(argv):
+        token = argv[i]
+        if token.startswith("--"):
+            key = token[2:]
+            if "=" in key:
+                key, value = key.split("=", 1)
+                i += 1
+            elif i + 1 < len(argv) and not argv[i + 1].startswith("--"):
+                value = argv[i + 1]
+                i += 2
+            else:
+                value = "true"
+                i += 1
+            args[key] = value
+        else:
+            i += 1
+    return args
+
+
+def flag(value):
+    return str(value).strip().lower() not in ("false", "0", "no", "off", "")
+
+
+class Config:
+    """The validated arguments of one run."""
+
+    def __init__(self, args):
+        merged = dict(DEFAULTS)
+        merged.update({k: v for k, v in args.items() if v is not None})
+        self.raw = merged
+        self.job_name = merged["JOB_NAME"]
+        self.job_run_id = merged.get("JOB_RUN_ID")
+        self.workflow_name = merged.get("WORKFLOW_NAME")
+        self.workflow_run_id = merged.get("WORKFLOW_RUN_ID")
+        self.queue_url = merged.get("ledger_queue_url")
+        files = merged.get("input_files")
+        self.input_files = [f.strip() for f in files.split(",") if f.strip()] if files else None
+        if not self.queue_url and not self.input_files:
+            raise ValueError("either --ledger_queue_url or --input_files is required")
+        self.input_format = merged["input_format"].upper()
+        if self.input_format not in ("AUTO", "JSON", "CSV"):
+            raise ValueError("--input_format must be JSON, CSV or AUTO, got: %s" % self.input_format)
+        for name in ("output_path", "rejected_path", "stats_path", "state_path"):
+            if not merged.get(name):
+                raise ValueError("--%s is required" % name)
+            setattr(self, name, as_prefix(merged[name]))
+        self.catalog_update = flag(merged["catalog_update"])
+        self.database = merged.get("database_name")
+        self.table = merged.get("table_name")
+        if self.catalog_update and not (self.database and self.table):
+            raise ValueError("--database_name and --table_name are required unless --catalog_update false")
+        self.partition_columns = [c.strip() for c in merged["partition_columns"].split(",") if c.strip()]
+        self.max_files = int(merged["max_files_per_run"])
+        self.target_mb = float(merged["target_file_size_mb"])
+        self.batch_size = int(merged["batch_size"]) if merged.get("batch_size") else None
+        self.batch_window = int(merged["batch_window_seconds"]) if merged.get("batch_window_seconds") else None
+        self.local_s3_root = merged.get("local_s3_root")
+        self.visibility = int(merged["visibility_timeout_seconds"])
+        self.wait_seconds = int(merged["receive_wait_seconds"])
+        self.faults = Faults(merged.get("crash_at"))

@@ -1,0 +1,166 @@
+"""Commit phase: the protocol's records and the run's commit.
+
+Pending (write-ahead) records, atomic commit records and per-object markers
+under the state prefix; recovery of runs that crashed; and ``commit()``, the
+single write that makes a run's output count.
+"""
+import datetime
+import hashlib
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from .uris import join_uri
+
+#: Statuses whose ledger messages are deleted after the commit.
+ACKABLE = ("ok", "quarantined", "skipped_duplicate", "skipped_superseded")
+
+
+def object_id(uri):
+    return hashlib.sha256(uri.encode("utf-8")).hexdigest()
+
+
+def safe_token(value):
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(value))
+
+
+class StateStore:
+    """Write-ahead pending records, atomic commit records, object markers.
+
+    Layout under state_path:
+      pending/<run_id>.json      sources and destinations of a run in flight
+      committed/<run_id>.json    the atomic commit record
+      objects/<sha256(uri)>/<etag>.json   marker: this object version is done
+      staging/<run_id>/          Spark's output before publishing
+    """
+
+    def __init__(self, storage, state_path):
+        self.storage = storage
+        self.root = state_path if state_path.endswith("/") else state_path + "/"
+        self.claimed = set()  # (uri, etag) of runs in flight, filled by recover()
+
+    def uri(self, *parts):
+        return join_uri(self.root, *parts)
+
+    def staging(self, run_id):
+        return self.uri("staging", run_id) + "/"
+
+    def write_pending(self, record):
+        self.storage.write_json(self.uri("pending", record["run_id"] + ".json"), record)
+
+    def commit(self, record):
+        self.storage.write_json(self.uri("committed", record["run_id"] + ".json"), record)
+
+    def is_committed(self, run_id):
+        return self.storage.exists(self.uri("committed", run_id + ".json"))
+
+    def marker_uri(self, uri, etag):
+        return self.uri("objects", object_id(uri), safe_token(etag or "none") + ".json")
+
+    def is_done(self, uri, etag):
+        return self.storage.exists(self.marker_uri(uri, etag))
+
+    def write_markers(self, run_id, sources):
+        def write(src):
+            self.storage.write_json(self.marker_uri(src["uri"], src["etag"]), {
+                "uri": src["uri"], "etag": src["etag"], "run_id": run_id,
+                "status": src.get("status")})
+
+        if len(sources) <= 1:
+            for src in sources:
+                write(src)
+            return
+        with ThreadPoolExecutor(max_workers=min(16, len(sources))) as pool:
+            list(pool.map(write, sources))
+
+    def pending_exists(self, run_id):
+        return self.storage.exists(self.uri("pending", run_id + ".json"))
+
+    def recover(self, lease_seconds=0, now=None):
+        """Repair runs that crashed. Returns {"rolled_back", "finalized", "in_flight"}.
+
+        A pending record whose heartbeat is younger than lease_seconds belongs
+        to a run that may still be alive and is left alone ("in_flight").
+        Otherwise a pending run without a commit record is rolled back: its
+        published files (listed in the pending record before each copy) and
+        staging are deleted. A pending run with a commit record is finalized:
+        markers are (re)written and staging removed. The pending record goes last.
+        """
+        now = time.time() if now is None else now
+        self.claimed = set()
+        report = {"rolled_back": [], "finalized": [], "in_flight": []}
+        for pending_uri in self.storage.list(self.uri("pending")):
+            if not pending_uri.endswith(".json"):
+                continue
+            record = self.storage.read_json(pending_uri)
+            run_id = record["run_id"]
+            if now - float(record.get("heartbeat_at", 0)) < lease_seconds:
+                report["in_flight"].append(run_id)
+                self.claimed.update((src["uri"], src["etag"]) for src in record.get("sources", []))
+                continue
+            if self.is_committed(run_id):
+                committed = self.storage.read_json(self.uri("committed", run_id + ".json"))
+                self.write_markers(run_id, committed.get("sources", []))
+                report["finalized"].append(run_id)
+            else:
+                for dest in record.get("destinations", []):
+                    self.storage.delete(dest)
+                report["rolled_back"].append(run_id)
+            self.storage.delete_prefix(self.staging(run_id))
+            self.storage.delete(pending_uri)
+        return report
+
+    def finish(self, run_id):
+        self.storage.delete_prefix(self.staging(run_id))
+        self.storage.delete(self.uri("pending", run_id + ".json"))
+
+
+def begin(ctx):
+    """Write-ahead: the pending record names the run's sources before anything is written."""
+    ctx.pending = {"run_id": ctx.run_id, "started_at": ctx.started.isoformat(),
+                   "job_run_id": ctx.cfg.job_run_id,
+                   "sources": [{"uri": f["uri"], "etag": f["etag"]} for f in ctx.todo()],
+                   "destinations": []}
+    ctx.write_pending()
+
+
+def commit(ctx, published, partition_dirs, rejected_uri):
+    """Checks the row invariant and the lease, then writes the commit record and the markers.
+
+    Returns the files the commit covers (status ok or quarantined).
+    """
+    done = [f for f in ctx.files if f["status"] in ("ok", "quarantined")]
+    totals = {k: sum(f[k] for f in done) for k in ("rows_in", "rows_out", "rows_rejected")}
+    if totals["rows_out"] + totals["rows_rejected"] != totals["rows_in"]:
+        raise AssertionError("stats invariant violated: %s" % totals)
+    if not ctx.state.pending_exists(ctx.run_id):
+        raise RuntimeError("run %s was rolled back by another run's recovery "
+                           "(lease lost); not committing" % ctx.run_id)
+    sources = [{"uri": f["uri"], "etag": f["etag"], "status": f["status"]} for f in done]
+    ctx.state.commit({
+        "run_id": ctx.run_id,
+        "committed_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "sources": sources, "files": published, "rejected_records": rejected_uri,
+        "partitions": sorted(partition_dirs)})
+    ctx.faults.point("after_commit")
+    ctx.state.write_markers(ctx.run_id, sources)
+    return done
+
+
+def acknowledge(ctx):
+    """Deletes the ledger messages whose every object reached an ackable status."""
+    if not ctx.ledger:
+        return []
+    status = {}
+    for f in ctx.files:
+        for receipt in f["receipts"]:
+            status.setdefault(receipt, []).append(f["status"])
+    ackable = [m["receipt"] for m in ctx.messages if not m["error"] and m["refs"]
+               and all(s in ACKABLE for s in status.get(m["receipt"], ["failed"]))]
+    return ctx.ledger.ack(ackable)
+
+
+def finish(ctx):
+    """The run is over: staging and the pending record go."""
+    with ctx.lock:
+        ctx.pending = None
+    ctx.state.finish(ctx.run_id)

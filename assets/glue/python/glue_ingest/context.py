@@ -1,0 +1,84 @@
+"""The state the phases of one run share."""
+import datetime
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from .commit import StateStore
+from .storage import Storage
+
+
+def log(msg):
+    print("[parquet-conversion] %s" % msg, flush=True)
+
+
+def client(clients, name):
+    """The boto3 client for a service: the one given, or a default one."""
+    if clients and clients.get(name) is not None:
+        return clients[name]
+    import boto3
+    return boto3.client(name)
+
+
+def parallel(fn, items, workers=16):
+    """Map fn over items with a thread pool (S3 HEAD/GET latency), in order."""
+    if len(items) <= 1:
+        return [fn(i) for i in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+class RunContext:
+    """One execution of the job: its configuration, clients and what it has done so far.
+
+    ``files`` holds one record per distinct object version (uri, bucket, key,
+    etag, receipts, bytes, rows_in/out/rejected, status, reason); ``pending`` is
+    the write-ahead record (None outside the protected section); ``destinations``
+    lists every object this run may have written, for rollback.
+    """
+
+    def __init__(self, spark, cfg, clients=None):
+        self.spark = spark
+        self.cfg = cfg
+        self.faults = cfg.faults
+        self.clients = clients or {}
+        self.started = datetime.datetime.now(datetime.timezone.utc)
+        self.run_id = "run-%s-%s" % (self.started.strftime("%Y%m%dT%H%M%S"), uuid.uuid4().hex[:8])
+        self.storage = Storage(cfg.local_s3_root, self.clients.get("s3"))
+        self.state = StateStore(self.storage, cfg.state_path)
+        self.ledger = None
+        self.catalog = None
+        self.files = []
+        self.messages = []
+        self.destinations = []
+        self.pending = None
+        self.out_schema = None
+        self.read_path = None
+        self.loaded_bytes = 0
+        self.phases = {}
+        self.lock = threading.Lock()
+        self._mark = time.time()
+
+    def client(self, name):
+        return client(self.clients, name)
+
+    def timed(self, phase):
+        """Records the seconds since the previous phase ended under ``phase``."""
+        now = time.time()
+        self.phases[phase] = round(now - self._mark, 3)
+        self._mark = now
+
+    def todo(self):
+        """The file records still to be read (no status yet)."""
+        return [f for f in self.files if f["status"] is None]
+
+    def write_pending(self, destinations=()):
+        """Write-ahead: record destinations before anything is copied there."""
+        with self.lock:
+            if self.pending is None:
+                return
+            self.destinations.extend(destinations)
+            self.pending["destinations"] = list(self.destinations)
+            self.pending["heartbeat_at"] = time.time()
+            self.state.write_pending(self.pending)

@@ -1,0 +1,83 @@
+"""Stage and publish phase: Spark writes the accepted rows under the run's staging
+prefix; the staged files are then copied to the table location, each destination
+recorded (write-ahead) before its copy; then the catalog learns the new columns
+and partitions."""
+from . import transforms as pt
+from .uris import join_uri
+
+
+def stage_output(ctx, df, total_bytes):
+    """Spark writes the accepted rows as Parquet under the run's staging."""
+    cfg = ctx.cfg
+    data_cols = pt.data_columns(df)
+    constants = {}
+    for col in cfg.partition_columns:
+        if col not in data_cols:
+            constants[col] = ctx.started.strftime("%Y-%m-%d") if col == "ingest_date" else None
+    prefix, dynamic = pt.split_partitions(cfg.partition_columns, constants)
+    out = pt.accepted_rows(df, ctx.started.isoformat(),
+                           {k: v for k, v in constants.items() if k in dynamic})
+    ctx.out_schema = out.schema
+    n_files = pt.output_file_count(total_bytes, cfg.target_mb)
+    writer = pt.shape_for_output(out, n_files).write.mode("overwrite").option("compression", "snappy")
+    if dynamic:
+        writer = writer.partitionBy(*dynamic)
+    target = join_uri(ctx.state.staging(ctx.run_id), *prefix)
+    writer.parquet(ctx.storage.spark_path(target))
+
+
+def staged_files(ctx):
+    staging = ctx.state.staging(ctx.run_id)
+    return [u for u in ctx.storage.list(staging)
+            if u.endswith(".parquet") and not u.rsplit("/", 1)[-1].startswith(".")]
+
+
+def staged_counts(ctx):
+    """Rows per source file, read back from the staged Parquet (one column)."""
+    if not staged_files(ctx):
+        return []
+    staged = ctx.spark.read.parquet(ctx.storage.spark_path(ctx.state.staging(ctx.run_id)))
+    rows = staged.groupBy(pt.SOURCE_COLUMN).count().collect()
+    return [{pt.SOURCE_COLUMN: r[pt.SOURCE_COLUMN], "rows_in": r["count"], "rows_rejected": 0}
+            for r in rows]
+
+
+def publish(ctx):
+    """Copies staged files to the table location; returns (destinations, partition dirs)."""
+    staging = ctx.state.staging(ctx.run_id)
+    plan, dirs = [], set()
+    for src in staged_files(ctx):
+        rel = src[len(staging):]
+        rel_dir, _, base = rel.rpartition("/")
+        if rel_dir:
+            dirs.add(rel_dir)
+        plan.append((src, join_uri(ctx.cfg.output_path, rel_dir, "%s-%s" % (ctx.run_id, base))))
+    ctx.write_pending([d for _, d in plan])
+    for i, (src, dst) in enumerate(plan):
+        ctx.faults.during("mid_write", i, len(plan))
+        ctx.storage.copy(src, dst)
+    ctx.faults.after_loop("mid_write")
+    return [d for _, d in plan], dirs
+
+
+def update_catalog(ctx, published):
+    """The table learns new columns and partitions (or the state's schema file, without a catalog)."""
+    cfg = ctx.cfg
+    columns = [(f.name, pt.spark_to_hive_type(f.dataType)) for f in ctx.out_schema.fields]
+    if ctx.catalog:
+        ctx.catalog.ensure_table(columns)
+        dirs = set()
+        for uri in published:
+            rel = uri[len(cfg.output_path):].rpartition("/")[0]
+            if rel:
+                dirs.add(rel)
+        if dirs and cfg.partition_columns:
+            ctx.catalog.add_partitions(dirs)
+        return
+    uri = ctx.state.uri("table_schema.json")
+    current = ctx.storage.read_json(uri) if ctx.storage.exists(uri) else {}
+    partition_lower = {p.lower() for p in cfg.partition_columns}
+    for name, hive_type in columns:
+        if name.lower() not in partition_lower:
+            current.setdefault(name.lower(), hive_type)
+    ctx.storage.write_json(uri, current)

@@ -1,0 +1,142 @@
+"""The Glue-shaped launcher: staging under object keys, argument order, and the
+negative control that catches a job whose modules cannot be imported as Glue
+stages them (aws/aws-cdk#20481)."""
+import json
+import os
+import pathlib
+import zipfile
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3_assets as s3assets
+
+from cdk_event_driven_glue_workflow import EventDrivenGlueWorkflow
+from cdk_event_driven_glue_workflow_tools.launcher import Assembly, GlueLauncher, glue_jobs
+
+# A Glue script that imports a helper module and prints what it was given.
+SCRIPT = """
+import json, os, sys
+import helper_mod
+print(json.dumps({"argv": sys.argv[1:], "cwd": os.getcwd(), "file": __file__,
+                  "helper": helper_mod.__file__, "answer": helper_mod.ANSWER}))
+"""
+
+
+def synth_job(tmp_path, ship_helper):
+    """An app with one Glue job whose script imports `helper_mod`, shipped by `ship_helper`."""
+    src = tmp_path / "src"
+    (src / "pkg").mkdir(parents=True)
+    (src / "script.py").write_text(SCRIPT)
+    (src / "helper_mod.py").write_text("ANSWER = 42\n")
+    (src / "pkg" / "helper_mod.py").write_text("ANSWER = 42\n")
+    app = App(outdir=str(tmp_path / "cdk.out"))
+    stack = Stack(app, "Launch")
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("glue.amazonaws.com"))
+    glue.PySparkEtlJob(stack, "Job", role=role, script=glue.Code.from_asset(str(src / "script.py")),
+                       extra_python_files=[ship_helper(stack, src)],
+                       default_arguments={"--answer": "default", "--only_default": "d"})
+    app.synth()
+    assembly = Assembly(tmp_path / "cdk.out")
+    [job_id] = glue_jobs(assembly.template())
+    return assembly, job_id
+
+
+def as_py_file(_stack, src):
+    return glue.Code.from_asset(str(src / "helper_mod.py"))
+
+
+def as_zip(stack, src):
+    asset = s3assets.Asset(stack, "Helper", path=str(src / "pkg"))
+    return glue.Code.from_bucket(asset.bucket, asset.s3_object_key)
+
+
+def launcher(assembly, job_id, tmp_path):
+    return GlueLauncher(assembly, job_id, {job_id: "the-job"}, tmp_path / "work")
+
+
+def test_a_module_shipped_as_a_py_file_asset_cannot_be_imported(tmp_path):
+    assembly, job_id = synth_job(tmp_path, as_py_file)
+    run = launcher(assembly, job_id, tmp_path).launch()
+    assert run.returncode != 0
+    assert "ModuleNotFoundError: No module named 'helper_mod'" in run.stderr
+
+
+def test_a_module_shipped_in_a_zip_asset_is_imported(tmp_path):
+    assembly, job_id = synth_job(tmp_path, as_zip)
+    run = launcher(assembly, job_id, tmp_path).launch().check()
+    out = json.loads(run.stdout)
+    assert out["answer"] == 42
+    assert out["helper"].endswith(".zip/helper_mod.py")
+
+
+def test_script_and_extra_files_are_staged_under_their_object_keys(tmp_path):
+    assembly, job_id = synth_job(tmp_path, as_py_file)
+    script, _ = launcher(assembly, job_id, tmp_path).stage()
+    staged = sorted(p.name for p in script.parent.iterdir())
+    assert len(staged) == 2
+    assert all(len(name) == 64 + len(".py") and name.endswith(".py") for name in staged)
+    assert "helper_mod.py" not in staged and "script.py" not in staged
+
+
+def test_zip_asset_is_staged_as_the_zip_a_deploy_uploads(tmp_path):
+    assembly, job_id = synth_job(tmp_path, as_zip)
+    _, path = launcher(assembly, job_id, tmp_path).stage()
+    [archive] = [p for p in path if p.suffix == ".zip"]
+    assert zipfile.ZipFile(archive).namelist() == ["helper_mod.py"]
+
+
+def test_script_runs_in_a_fresh_process_from_another_working_folder(tmp_path):
+    assembly, job_id = synth_job(tmp_path, as_zip)
+    run = launcher(assembly, job_id, tmp_path).launch().check()
+    out = json.loads(run.stdout)
+    assert pathlib.Path(out["cwd"]) != pathlib.Path(out["file"]).parent
+    assert pathlib.Path(out["file"]).name == pathlib.Path(run.argv[1]).name
+
+
+def test_arguments_are_defaults_then_trigger_then_what_glue_adds(tmp_path):
+    assembly, job_id = synth_job(tmp_path, as_zip)
+    run = launcher(assembly, job_id, tmp_path).launch(
+        workflow_name="wf", workflow_run_id="wr_1", trigger_arguments={"--answer": "trigger"}).check()
+    argv = json.loads(run.stdout)["argv"]
+    keys = argv[0::2]
+    args = dict(zip(argv[0::2], argv[1::2]))
+    assert args["--answer"] == "trigger" and args["--only_default"] == "d"
+    assert keys.index("--only_default") < keys.index("--JOB_ID")
+    assert keys[-9:] == ["--JOB_ID", "--JOB_RUN_ID", "--JOB_NAME", "--WORKFLOW_NAME", "--WORKFLOW_RUN_ID",
+                         "--job-bookmark-option", "--TempDir", "--enable-metrics",
+                         "--enable-continuous-cloudwatch-log"]
+    assert (args["--JOB_NAME"], args["--WORKFLOW_NAME"], args["--WORKFLOW_RUN_ID"]) == ("the-job", "wf", "wr_1")
+    assert args["--JOB_RUN_ID"] == run.job_run_id and run.job_run_id.startswith("jr_")
+    assert args["--enable-metrics"] == ""
+    assert args["--job-bookmark-option"] == "job-bookmark-disable"
+    assert args["--TempDir"].startswith("s3://")
+
+
+def test_an_object_key_missing_from_the_assembly_is_an_error(tmp_path):
+    assembly, _ = synth_job(tmp_path, as_zip)
+    with pytest.raises(FileNotFoundError, match="no asset of .* is uploaded as 0{64}.py"):
+        assembly.stage_object("0" * 64 + ".py", tmp_path / "x")
+
+
+def test_the_default_job_starts_as_staged_and_converts_local_files(tmp_path):
+    """The real default job, from the synthesized assembly, on files given to it directly."""
+    app = App(outdir=str(tmp_path / "cdk.out"))
+    stack = Stack(app, "Default")
+    EventDrivenGlueWorkflow(stack, "Products")
+    app.synth()
+    assembly = Assembly(tmp_path / "cdk.out")
+    [job_id] = glue_jobs(assembly.template())
+    data = tmp_path / "data.json"
+    data.write_text('{"id": 1}\n{"id": 2}\n')
+    lake = tmp_path / "lake"
+    names = {job_id: "products-job"}
+    names.update({k: k.lower() for k in assembly.template()["Resources"]})
+    run = GlueLauncher(assembly, job_id, names, tmp_path / "work",
+                       spark_conf={"spark.master": "local[1]", "spark.ui.enabled": "false"}).launch(extra={
+        "--ledger_queue_url": "", "--input_files": str(data), "--catalog_update": "false",
+        **{f"--{name}_path": f"{lake}/{name}/" for name in ("output", "rejected", "stats", "state")}})
+    run.check()
+    assert (run.summary["files_processed"], run.summary["rows_out"]) == (1, 2)
+    assert list((lake / "output").rglob("*.parquet"))

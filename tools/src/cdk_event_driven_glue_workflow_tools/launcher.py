@@ -1,0 +1,249 @@
+"""Launch a Glue job of a synthesized cloud assembly the way AWS Glue launches it.
+
+Glue runs a Python shell or Spark job like this, and so does ``GlueLauncher``:
+
+1. it downloads the object ``Command.ScriptLocation`` points at, and every object
+   of ``--extra-py-files``, under their **object keys**. A CDK file asset's object
+   key is ``<sha256><ext>``: nothing is renamed back to its source name;
+2. ``.py`` extra files land in the staging folder next to the script (importable
+   only under their object name), ``.zip`` extra files go on ``PYTHONPATH``;
+3. it runs the script in a fresh ``python`` process whose working folder is
+   somewhere else, with the job's ``DefaultArguments``, then the starting
+   trigger action's ``Arguments`` (which override), then the arguments Glue adds
+   itself: ``--JOB_ID``, ``--JOB_RUN_ID``, ``--JOB_NAME``, ``--WORKFLOW_NAME``,
+   ``--WORKFLOW_RUN_ID`` (when a workflow started it), ``--job-bookmark-option``,
+   ``--TempDir``, ``--enable-metrics`` and ``--enable-continuous-cloudwatch-log``.
+
+The objects are taken from the assembly's asset manifest exactly as ``cdk
+deploy`` would upload them: a ``file`` asset byte for byte, a ``zip`` asset as
+the zip of its staged folder. Spark's configuration (the part Glue sets up on its
+workers) comes from ``SPARK_CONF_DIR``, so the script's plain
+``SparkSession.builder.getOrCreate()`` gets it without a code change.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import zipfile
+from typing import Any, Callable, Sequence
+
+from . import template as templates
+
+#: What the job prints last: ``[parquet-conversion] {"run_id": ...}``.
+SUMMARY = re.compile(r"^\[parquet-conversion\] (\{.*\})$", re.M)
+
+
+class Assembly:
+    """A synthesized cloud assembly (``cdk.out``): its stacks and their staged assets."""
+
+    def __init__(self, directory: str | os.PathLike[str]):
+        self.directory = pathlib.Path(directory)
+        manifest = json.loads((self.directory / "manifest.json").read_text(encoding="utf-8"))
+        self.stacks: dict[str, pathlib.Path] = {}
+        self._objects: dict[str, tuple[pathlib.Path, str]] = {}
+        for name, artifact in manifest.get("artifacts", {}).items():
+            properties = artifact.get("properties", {})
+            if artifact.get("type") == "aws:cloudformation:stack":
+                self.stacks[name] = self.directory / properties["templateFile"]
+            if artifact.get("type") == "cdk:asset-manifest":
+                self._read_asset_manifest(self.directory / properties["file"])
+
+    def _read_asset_manifest(self, path: pathlib.Path) -> None:
+        for asset in json.loads(path.read_text(encoding="utf-8")).get("files", {}).values():
+            source = asset["source"]
+            for destination in asset["destinations"].values():
+                self._objects[destination["objectKey"]] = (self.directory / source["path"],
+                                                           source.get("packaging", "file"))
+
+    def template(self, stack: str | None = None) -> dict[str, Any]:
+        if stack is None:
+            if len(self.stacks) != 1:
+                raise ValueError(f"the assembly has stacks {sorted(self.stacks)}: name one")
+            stack = next(iter(self.stacks))
+        return templates.load(self.stacks[stack])
+
+    def stage_object(self, object_key: str, folder: pathlib.Path) -> pathlib.Path:
+        """Writes the object a deploy uploads under ``object_key`` to ``folder/object_key``."""
+        if object_key not in self._objects:
+            raise FileNotFoundError(f"no asset of {self.directory} is uploaded as {object_key}")
+        source, packaging = self._objects[object_key]
+        target = folder / object_key
+        folder.mkdir(parents=True, exist_ok=True)
+        if packaging == "file":
+            shutil.copyfile(source, target)
+        elif packaging == "zip":
+            _zip_folder(source, target)
+        else:
+            raise ValueError(f"asset {object_key}: unsupported packaging {packaging!r}")
+        return target
+
+
+def _zip_folder(folder: pathlib.Path, target: pathlib.Path) -> None:
+    """The zip cdk-assets uploads for a folder asset: the folder's content at the zip's root."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            archive.write(path, path.relative_to(folder).as_posix())
+
+
+def object_key(url: str) -> str:
+    """The object key of an ``s3://bucket/key`` URL."""
+    if not url.startswith("s3://"):
+        raise ValueError(f"not an S3 URL: {url!r}")
+    return url[len("s3://"):].partition("/")[2]
+
+
+@dataclasses.dataclass
+class JobRun:
+    """One launched run: the command, its outcome and what the job printed."""
+
+    job_run_id: str
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def summary(self) -> dict[str, Any] | None:
+        """The job's final one-line summary (run_id, files, rows...), if it printed one."""
+        found = SUMMARY.findall(self.stdout)
+        return json.loads(found[-1]) if found else None
+
+    def check(self) -> "JobRun":
+        if self.returncode != 0:
+            raise RuntimeError(f"job run {self.job_run_id} exited with {self.returncode}:\n{self.stderr[-4000:]}")
+        return self
+
+
+class GlueLauncher:
+    """Runs one ``AWS::Glue::Job`` of a template the way Glue does (see the module docstring).
+
+    ``names`` maps the template's logical IDs (and ``LogicalId.Attribute``) to
+    the local physical names, as in ``template.resolve``. ``env`` is added to the
+    child's environment (the local AWS endpoint and credentials); ``spark_conf``
+    becomes its ``spark-defaults.conf``.
+    """
+
+    def __init__(self, assembly: Assembly, job_logical_id: str, names: dict[str, Any],
+                 work: str | os.PathLike[str], env: dict[str, str] | None = None,
+                 spark_conf: dict[str, str] | None = None, stack: str | None = None,
+                 python: str = sys.executable):
+        self.assembly = assembly
+        self.template = assembly.template(stack)
+        resources = self.template["Resources"]
+        job = resources.get(job_logical_id)
+        if job is None or job["Type"] != "AWS::Glue::Job":
+            raise ValueError(f"{job_logical_id} is not an AWS::Glue::Job of the template")
+        self.job_logical_id = job_logical_id
+        self.properties = job["Properties"]
+        self.names = names
+        self.work = pathlib.Path(work)
+        self.env = dict(env or {})
+        self.spark_conf = dict(spark_conf or {})
+        self.python = python
+        self.job_name = str(self.resolve({"Ref": job_logical_id}))
+        self._staged: tuple[pathlib.Path, list[pathlib.Path]] | None = None
+
+    def resolve(self, value: Any) -> Any:
+        return templates.resolve(value, self.names)
+
+    # -- staging
+    def stage(self) -> tuple[pathlib.Path, list[pathlib.Path]]:
+        """Stages the script and the extra Python files; returns (script, PYTHONPATH entries)."""
+        if self._staged is None:
+            folder = self.work / "glue-staging"
+            shutil.rmtree(folder, ignore_errors=True)
+            script = self.assembly.stage_object(object_key(self.resolve(self.properties["Command"]["ScriptLocation"])),
+                                                folder)
+            path = [folder]
+            extra = self.default_arguments().get("--extra-py-files", "")
+            for url in filter(None, (u.strip() for u in extra.split(","))):
+                staged = self.assembly.stage_object(object_key(url), folder)
+                if staged.suffix == ".zip":
+                    path.append(staged)
+            self._staged = (script, path)
+        return self._staged
+
+    # -- arguments
+    def default_arguments(self) -> dict[str, str]:
+        return {k: str(v) for k, v in self.resolve(self.properties.get("DefaultArguments", {})).items()}
+
+    def trigger_arguments(self, trigger_logical_id: str | None = None) -> dict[str, str]:
+        """The ``Arguments`` of the trigger action that starts this job (the first one found)."""
+        for logical_id, resource in self.template["Resources"].items():
+            if resource["Type"] != "AWS::Glue::Trigger":
+                continue
+            if trigger_logical_id is not None and logical_id != trigger_logical_id:
+                continue
+            for action in resource["Properties"].get("Actions", []):
+                if action.get("JobName") == {"Ref": self.job_logical_id}:
+                    return {k: str(v) for k, v in self.resolve(action.get("Arguments", {})).items()}
+        return {}
+
+    def arguments(self, job_run_id: str, workflow_name: str | None = None, workflow_run_id: str | None = None,
+                  trigger_arguments: dict[str, str] | None = None,
+                  extra: dict[str, str] | None = None) -> list[str]:
+        """DefaultArguments, then the trigger's Arguments, then what Glue adds, as argv."""
+        merged = self.default_arguments()
+        merged.update(self.trigger_arguments() if trigger_arguments is None else trigger_arguments)
+        merged.update(extra or {})
+        account = templates.resolve({"Ref": "AWS::AccountId"}, self.names)
+        region = templates.resolve({"Ref": "AWS::Region"}, self.names)
+        glue_adds = {
+            "--JOB_ID": "j_" + secrets.token_hex(32),
+            "--JOB_RUN_ID": job_run_id,
+            "--JOB_NAME": self.job_name,
+        }
+        if workflow_name:
+            glue_adds["--WORKFLOW_NAME"] = workflow_name
+            glue_adds["--WORKFLOW_RUN_ID"] = workflow_run_id or "wr_" + secrets.token_hex(32)
+        glue_adds.setdefault("--job-bookmark-option", merged.pop("--job-bookmark-option", "job-bookmark-disable"))
+        glue_adds["--TempDir"] = merged.pop("--TempDir", f"s3://aws-glue-assets-{account}-{region}/temporary/")
+        glue_adds["--enable-metrics"] = ""
+        glue_adds["--enable-continuous-cloudwatch-log"] = "true"
+        argv: list[str] = []
+        for key, value in list(merged.items()) + list(glue_adds.items()):
+            argv += [key, value]
+        return argv
+
+    # -- running
+    def child_env(self, pythonpath: Sequence[pathlib.Path]) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYSPARK_", "SPARK_CONF_DIR"))}
+        env.pop("PYTHONPATH", None)
+        env.update(self.env)
+        env["PYTHONPATH"] = os.pathsep.join(str(p) for p in pythonpath)
+        env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        if self.spark_conf:
+            conf_dir = self.work / "spark-conf"
+            conf_dir.mkdir(parents=True, exist_ok=True)
+            lines = [f"{key} {value}" for key, value in sorted(self.spark_conf.items())]
+            (conf_dir / "spark-defaults.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            env["SPARK_CONF_DIR"] = str(conf_dir)
+        return env
+
+    def launch(self, workflow_name: str | None = None, workflow_run_id: str | None = None,
+               trigger_arguments: dict[str, str] | None = None, extra: dict[str, str] | None = None,
+               timeout: float | None = 900, on_output: Callable[[str], None] | None = None) -> JobRun:
+        """Runs the job once in a fresh process; returns its outcome (does not raise on failure)."""
+        script, pythonpath = self.stage()
+        job_run_id = "jr_" + secrets.token_hex(32)
+        argv = [self.python, str(script)] + self.arguments(job_run_id, workflow_name, workflow_run_id,
+                                                           trigger_arguments, extra)
+        cwd = self.work / "cwd"
+        cwd.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(argv, cwd=cwd, env=self.child_env(pythonpath), capture_output=True, text=True,
+                              timeout=timeout)
+        if on_output:
+            on_output(done.stdout)
+        return JobRun(job_run_id, argv, done.returncode, done.stdout, done.stderr)
+
+
+def glue_jobs(template: dict[str, Any]) -> list[str]:
+    """Logical IDs of the template's Glue jobs."""
+    return sorted(k for k, r in template["Resources"].items() if r["Type"] == "AWS::Glue::Job")
