@@ -127,11 +127,32 @@ def test_late_notification_is_caught_up_by_the_next_run(spark, lake, aws):
     assert _ids(lake) == [1, 2]
 
 
-def test_drain_bound_leaves_extra_messages_for_the_next_run(spark, lake, aws):
+def test_a_run_keeps_draining_in_rounds_of_max_files_per_run(spark, lake, aws):
+    objs = [lake.put("in/f%d.jsonl" % i, jsonl([{"id": i}])) for i in range(5)]
+    send(aws, *[eb_event(o) for o in objs])
+    stats = _run(spark, lake, aws, max_files_per_run=2)
+    assert stats["rounds"] == 3
+    assert sorted(len(s["files"]) for s in lake.stats_files()) == [1, 2, 2]
+    assert stats["files_processed"] == 5
+    assert _ids(lake) == [0, 1, 2, 3, 4]
+    assert queue_depth(aws) == (0, 0)
+
+
+def test_messages_left_over_by_a_round_are_not_received_again_before_their_turn(spark, lake, aws):
+    objs = [lake.put("in/f%d.jsonl" % i, jsonl([{"id": i}])) for i in range(12)]
+    send(aws, *[eb_event(o) for o in objs])
+    _run(spark, lake, aws, max_files_per_run=1)
+    # SQS receives up to 10 at a time: a receive count above 1 would mean a message was
+    # released and received again, which pushes unprocessed messages towards the DLQ.
+    assert queue_depth(aws, aws["dlq_url"]) == (0, 0)
+    assert _ids(lake) == list(range(12))
+
+
+def test_a_spent_drain_budget_leaves_the_rest_visible_for_the_next_run(spark, lake, aws):
     objs = [lake.put("in/f%d.jsonl" % i, jsonl([{"id": i}])) for i in range(3)]
     send(aws, *[eb_event(o) for o in objs])
-    first = _run(spark, lake, aws, max_files_per_run=2)
-    assert first["files_processed"] == 2
+    first = _run(spark, lake, aws, max_files_per_run=2, drain_time_budget_seconds=0)
+    assert (first["rounds"], first["files_processed"]) == (1, 2)
     assert queue_depth(aws) == (1, 0)
     second = _run(spark, lake, aws, max_files_per_run=2)
     assert second["files_processed"] == 1

@@ -11,6 +11,8 @@ DEFAULTS = {
     "catalog_update": "true",
     "visibility_timeout_seconds": "3600",
     "receive_wait_seconds": "1",
+    "drain_time_budget_seconds": "1800",
+    "ledger_max_age_seconds": str(7 * 24 * 3600),
 }
 
 
@@ -41,6 +43,13 @@ def parse_args(argv):
 
 def flag(value):
     return str(value).strip().lower() not in ("false", "0", "no", "off", "")
+
+
+def _one_char(name, value):
+    value = "\t" if value in ("\\t", "TAB", "tab") else value
+    if len(value) != 1:
+        raise ValueError("--%s must be exactly one character, got: %r" % (name, value))
+    return value
 
 
 class Config:
@@ -79,4 +88,21 @@ class Config:
         self.local_s3_root = merged.get("local_s3_root")
         self.visibility = int(merged["visibility_timeout_seconds"])
         self.wait_seconds = int(merged["receive_wait_seconds"])
+        self.csv = {
+            "delimiter": _one_char("csv_delimiter", merged.get("csv_delimiter", ",")),
+            "quote": _one_char("csv_quote", merged.get("csv_quote", '"')),
+            "escape": _one_char("csv_escape", merged.get("csv_escape", '"')),
+            "header": flag(merged.get("csv_header", "true")),
+            "encoding": merged.get("csv_encoding", "UTF-8"),
+        }
+        try:
+            "".encode(self.csv["encoding"])
+        except LookupError:
+            raise ValueError("--csv_encoding must be a known encoding, got: %s" % self.csv["encoding"])
+        self.csv_encoding = self.csv["encoding"]
+        self.drain_budget = float(merged["drain_time_budget_seconds"])
+        self.ledger_dlq_url = merged.get("ledger_dlq_url") or None
+        self.ledger_max_age = float(merged["ledger_max_age_seconds"])
+        self.sweep_alarm_name = merged.get("sweep_alarm_name") or None
+        self.metrics_namespace = merged.get("metrics_namespace") or None
         self.faults = Faults(merged.get("crash_at"))

@@ -72,6 +72,9 @@ class StateStore:
         with ThreadPoolExecutor(max_workers=min(16, len(sources))) as pool:
             list(pool.map(write, sources))
 
+    def delete_pending(self, run_id):
+        self.storage.delete(self.uri("pending", run_id + ".json"))
+
     def pending_exists(self, run_id):
         return self.storage.exists(self.uri("pending", run_id + ".json"))
 
@@ -97,17 +100,26 @@ class StateStore:
                 report["in_flight"].append(run_id)
                 self.claimed.update((src["uri"], src["etag"]) for src in record.get("sources", []))
                 continue
-            if self.is_committed(run_id):
-                committed = self.storage.read_json(self.uri("committed", run_id + ".json"))
-                self.write_markers(run_id, committed.get("sources", []))
-                report["finalized"].append(run_id)
-            else:
-                for dest in record.get("destinations", []):
-                    self.storage.delete(dest)
-                report["rolled_back"].append(run_id)
-            self.storage.delete_prefix(self.staging(run_id))
+            report[self.settle(record)].append(run_id)
             self.storage.delete(pending_uri)
         return report
+
+    def settle(self, record):
+        """Repairs one run that will not go on: finalizes it if it committed, else rolls it back.
+
+        Returns "finalized" or "rolled_back". The pending record is left to the caller.
+        """
+        run_id = record["run_id"]
+        if self.is_committed(run_id):
+            committed = self.storage.read_json(self.uri("committed", run_id + ".json"))
+            self.write_markers(run_id, committed.get("sources", []))
+            outcome = "finalized"
+        else:
+            for dest in record.get("destinations", []):
+                self.storage.delete(dest)
+            outcome = "rolled_back"
+        self.storage.delete_prefix(self.staging(run_id))
+        return outcome
 
     def finish(self, run_id):
         self.storage.delete_prefix(self.staging(run_id))
@@ -147,16 +159,62 @@ def commit(ctx, published, partition_dirs, rejected_uri):
 
 
 def acknowledge(ctx):
-    """Deletes the ledger messages whose every object reached an ackable status."""
+    """Deletes the ledger messages whose every object reached an ackable status.
+
+    A message that is not acknowledged stays leased until the lease runs out,
+    then returns (and reaches the dead-letter queue after ``maxReceiveCount``
+    receives). One older than ``--ledger_max_age_seconds`` is parked in the
+    dead-letter queue at once, with its reason, instead of waiting to expire.
+    Returns (failed deletes, parked messages as {message_id, reason}).
+    """
     if not ctx.ledger:
-        return []
+        return [], []
     status = {}
     for f in ctx.files:
         for receipt in f["receipts"]:
-            status.setdefault(receipt, []).append(f["status"])
-    ackable = [m["receipt"] for m in ctx.messages if not m["error"] and m["refs"]
-               and all(s in ACKABLE for s in status.get(m["receipt"], ["failed"]))]
-    return ctx.ledger.ack(ackable)
+            status.setdefault(receipt, []).append((f["status"], f["reason"], f["key"]))
+    ackable, parked = [], []
+    now = time.time()
+    for m in ctx.messages:
+        outcomes = status.get(m["receipt"], [])
+        if not m["error"] and m["refs"] and outcomes and all(s in ACKABLE for s, _, _ in outcomes):
+            ackable.append(m["receipt"])
+        elif ctx.ledger.dead_letter_url and now - m["sent_at"] > ctx.cfg.ledger_max_age:
+            reason = m["error"] or "; ".join("%s: %s (%s)" % (k, r or s, s) for s, r, k in outcomes
+                                             if s not in ACKABLE) or "not processed"
+            reason = "waited %.1f days, longer than the ledger's maximum age: %s" % (
+                (now - m["sent_at"]) / 86400.0, reason)
+            ctx.ledger.park(m, reason)
+            parked.append({"message_id": m["message_id"], "reason": reason})
+    failed = ctx.ledger.ack(ackable)
+    with ctx.lock:
+        # Messages not acknowledged are no longer renewed: they return after the lease.
+        ctx.messages = []
+    return failed, parked
+
+
+def abandon(ctx):
+    """A round that failed cleans up after itself before the run exits.
+
+    Its own writes are rolled back (or, had it committed, finalized), its
+    pending record goes, and its ledger messages are made visible at once, so
+    Glue's retry or the next run takes them without waiting for the lease.
+    Returns what was done, for the log.
+    """
+    with ctx.lock:
+        record, ctx.pending = ctx.pending, None
+    outcome = None
+    if record is not None:
+        record["destinations"] = list(ctx.destinations)
+        outcome = ctx.state.settle(record)
+        ctx.state.delete_pending(ctx.run_id)
+    released = 0
+    if ctx.ledger:
+        receipts = ctx.leased()
+        ctx.ledger.release(receipts)
+        released = len(receipts)
+        ctx.messages, ctx.held = [], []
+    return {"run_id": ctx.run_id, "outcome": outcome, "released_messages": released}
 
 
 def finish(ctx):

@@ -44,21 +44,37 @@ class RunContext:
         self.faults = cfg.faults
         self.clients = clients or {}
         self.started = datetime.datetime.now(datetime.timezone.utc)
-        self.run_id = "run-%s-%s" % (self.started.strftime("%Y%m%dT%H%M%S"), uuid.uuid4().hex[:8])
+        self.base_run_id = "run-%s-%s" % (self.started.strftime("%Y%m%dT%H%M%S"), uuid.uuid4().hex[:8])
         self.storage = Storage(cfg.local_s3_root, self.clients.get("s3"))
         self.state = StateStore(self.storage, cfg.state_path)
         self.ledger = None
         self.catalog = None
+        self.held = []
+        self.lock = threading.Lock()
+        self.begin_round(1)
+
+    def begin_round(self, number):
+        """Fresh per-round state: a round is one commit of the protocol, with its own run id.
+
+        Round 1 uses the run's id; a run that keeps draining the ledger after
+        ``max_files_per_run`` objects commits each further round as ``<id>-r<n>``.
+        """
+        self.round = number
+        self.run_id = self.base_run_id if number == 1 else "%s-r%d" % (self.base_run_id, number)
         self.files = []
         self.messages = []
+        self.round_messages = []
         self.destinations = []
         self.pending = None
         self.out_schema = None
         self.read_path = None
         self.loaded_bytes = 0
         self.phases = {}
-        self.lock = threading.Lock()
         self._mark = time.time()
+
+    def leased(self):
+        """Receipts of the ledger messages this run holds: the round's and those left for the next."""
+        return [m["receipt"] for m in list(self.messages) + list(self.held)]
 
     def client(self, name):
         return client(self.clients, name)

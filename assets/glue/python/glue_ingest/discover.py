@@ -9,7 +9,6 @@ from urllib.parse import unquote, unquote_plus
 
 from .context import log, parallel
 from .events import parse_event_ids
-from .ledger import Ledger
 from .uris import object_uri, split_s3
 
 
@@ -54,11 +53,8 @@ def _new_record(uri, bucket, key, etag=None, version_id=None):
 
 
 def _from_ledger(ctx):
-    cfg = ctx.cfg
-    ctx.ledger = Ledger(ctx.client("sqs"), cfg.queue_url, cfg.visibility, cfg.wait_seconds)
-    ctx.messages, leftover = ctx.ledger.drain(cfg.max_files)
-    if leftover:
-        ctx.ledger.release([m["receipt"] for m in leftover])
+    ctx.messages, ctx.held = ctx.ledger.drain(ctx.cfg.max_files, held=ctx.held)
+    ctx.round_messages = list(ctx.messages)
     by_ref = {}
     for msg in ctx.messages:
         for ref in msg["refs"]:

@@ -8,8 +8,13 @@ Tests configure one point with the ``--crash_at`` job argument.
 POINTS = ("after_read", "mid_write", "after_write", "after_catalog", "after_commit")
 
 
-class SimulatedCrash(RuntimeError):
-    """Raised at a configured point to test crash recovery."""
+class SimulatedCrash(BaseException):
+    """Raised at a configured point to test crash recovery.
+
+    It stands for the process dying there (an OOM kill, a lost node), so it is
+    not an ``Exception``: the run's clean-up on failure does not run, and only
+    the lease and the next run's recovery repair what it left.
+    """
 
 
 class Faults:

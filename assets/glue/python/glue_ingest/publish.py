@@ -6,6 +6,11 @@ from . import transforms as pt
 from .uris import join_uri
 
 
+def data_root(ctx):
+    """Where Spark writes the run's accepted rows (staging/<run>/data/)."""
+    return join_uri(ctx.state.staging(ctx.run_id), "data") + "/"
+
+
 def stage_output(ctx, df, total_bytes):
     """Spark writes the accepted rows as Parquet under the run's staging."""
     cfg = ctx.cfg
@@ -22,13 +27,12 @@ def stage_output(ctx, df, total_bytes):
     writer = pt.shape_for_output(out, n_files).write.mode("overwrite").option("compression", "snappy")
     if dynamic:
         writer = writer.partitionBy(*dynamic)
-    target = join_uri(ctx.state.staging(ctx.run_id), *prefix)
+    target = join_uri(data_root(ctx), *prefix)
     writer.parquet(ctx.storage.spark_path(target))
 
 
 def staged_files(ctx):
-    staging = ctx.state.staging(ctx.run_id)
-    return [u for u in ctx.storage.list(staging)
+    return [u for u in ctx.storage.list(data_root(ctx))
             if u.endswith(".parquet") and not u.rsplit("/", 1)[-1].startswith(".")]
 
 
@@ -36,7 +40,7 @@ def staged_counts(ctx):
     """Rows per source file, read back from the staged Parquet (one column)."""
     if not staged_files(ctx):
         return []
-    staged = ctx.spark.read.parquet(ctx.storage.spark_path(ctx.state.staging(ctx.run_id)))
+    staged = ctx.spark.read.parquet(ctx.storage.spark_path(data_root(ctx)))
     rows = staged.groupBy(pt.SOURCE_COLUMN).count().collect()
     return [{pt.SOURCE_COLUMN: r[pt.SOURCE_COLUMN], "rows_in": r["count"], "rows_rejected": 0}
             for r in rows]
@@ -44,7 +48,7 @@ def staged_counts(ctx):
 
 def publish(ctx):
     """Copies staged files to the table location; returns (destinations, partition dirs)."""
-    staging = ctx.state.staging(ctx.run_id)
+    staging = data_root(ctx)
     plan, dirs = [], set()
     for src in staged_files(ctx):
         rel = src[len(staging):]

@@ -1,15 +1,29 @@
-"""Read phase: group the files, read them with Spark, quarantine what cannot be read.
+"""Read phase: probe the files, read them with Spark, quarantine what cannot be read.
 
-Returns the rows (with ``_source_file`` and the reject reason) and the per-file
-row counts the reconciliation needs.
+Every file is probed first (its first 64 KiB, on the driver): empty, gzip by its
+magic bytes, binary, not text, corrupt gzip. A file whose name Spark would not
+read as exactly that one file (a leading ``_`` or ``.``, glob characters, a
+colon, a codec suffix that does not match the content...) is read through a
+staged copy with a safe name, and its rows keep the original ``_source_file``.
+
+Two ways to read:
+
+- **known schema** (JSON Lines, and the table exists): one pass parses the lines
+  with the table's types, writes the accepted rows to staging and, through one
+  observation, counts rows and rejects per file and collects any key the schema
+  does not name. Rejected lines are fetched afterwards from only the files that
+  had some. A key the table lacks sends the batch to the second way.
+- **inferred schema** (first run, new columns, JSON arrays, CSV): Spark infers
+  the schema; clean JSON is written in the same pass, anything else is cached
+  once and counted with one aggregate.
 """
 import json
-import os
 
 from . import probe as probes
 from . import transforms as pt
 from .context import log, parallel
-from .uris import join_uri
+from .publish import data_root as publish_data_root
+from .uris import hadoop_safe, join_uri
 
 #: Spark error texts that mean the file's content, not the run, is at fault.
 CONTENT_ERRORS = ("EOFException", "ZipException", "Unexpected end of input", "incorrect header",
@@ -17,14 +31,24 @@ CONTENT_ERRORS = ("EOFException", "ZipException", "Unexpected end of input", "in
                   "invalid distance", "invalid stored block", "Corrupt")
 
 
+class Outcome:
+    """What the read phase hands to publishing.
+
+    ``df``: the cached rows when they still have to be written (else None);
+    ``staged``: the accepted rows are already under staging; ``rejected``: the
+    rejected rows as dicts (source_file, reason, raw_record), or None when they
+    are to be taken from ``df``.
+    """
+
+    def __init__(self, df=None, staged=False, rejected=None):
+        self.df = df
+        self.staged = staged
+        self.rejected = rejected
+
+
 def glob_escape(path):
     """Spark globs ``?*[]{}``; a backslash makes each literal."""
-    out = []
-    for ch in path:
-        if ch in "[]{}*?\\":
-            out.append("\\")
-        out.append(ch)
-    return "".join(out)
+    return "".join("\\" + ch if ch in "[]{}*?\\" else ch for ch in path)
 
 
 def quarantine(ctx, rec, reason):
@@ -39,41 +63,71 @@ def quarantine(ctx, rec, reason):
     rec.update(status="quarantined", reason=reason)
 
 
+def _stage_copy(ctx, rec, index, fmt, gzip):
+    """A copy of the file under a name Spark reads as exactly that file."""
+    suffix = (".json" if fmt == "JSON" else ".csv") + (".gz" if gzip else "")
+    target = join_uri(ctx.state.staging(ctx.run_id), "inputs", "%05d%s" % (index, suffix))
+    ctx.storage.copy(rec["uri"], target)
+    return target
+
+
 def plan_groups(ctx, todo):
-    """Groups files into as few Spark reads as possible: by format, JSON shape, CSV header."""
-    groups = {}
-    found = parallel(lambda r: probes.probe_file(ctx.storage, r["uri"], r["bytes"]), todo)
-    for rec, probe in zip(todo, found):
-        fmt = pt.format_from_name(rec["key"], ctx.cfg.input_format)
+    """Groups files into as few Spark reads as possible: by format, JSON shape, CSV header.
+
+    Sets each record's ``read_uri`` (the file itself, or a safely named copy)
+    and ``sample_lines``; quarantines and settles empty files on the way.
+    """
+    cfg = ctx.cfg
+    encoding = cfg.csv_encoding
+
+    def look(rec):
+        fmt = pt.format_from_name(rec["key"], cfg.input_format)
+        return probes.probe_file(ctx.storage, rec["uri"], rec["bytes"],
+                                 encoding if fmt == "CSV" else "utf-8")
+
+    groups, copies = {}, []
+    for index, (rec, probe) in enumerate(zip(todo, parallel(look, todo))):
         if probe["quarantine"]:
             quarantine(ctx, rec, probe["quarantine"])
             continue
         if probe["empty"]:
-            rec["status"] = "ok"
+            rec.update(status="ok", reason="empty file")
             continue
-        fmt = fmt or probes.sniff_format(probe["sample"])
+        fmt = pt.format_from_name(rec["key"], cfg.input_format) or probes.sniff_format(probe["sample"])
         if fmt == "JSON":
             gkey = ("JSON", probe["sample"].lstrip().startswith("["))
         else:
-            header = probes.csv_header(probe["sample"])
+            header = probes.csv_header(probe["sample"], cfg.csv)
             if header is None:
-                rec["status"] = "ok"
+                rec.update(status="ok", reason="empty file")
                 continue
-            gkey = ("CSV", tuple(pt.strip_bom(h) for h in header))
+            gkey = ("CSV", tuple(pt.strip_bom(h) for h in header) if cfg.csv["header"] else len(header))
+        rec["sample_lines"] = probe["lines"]
+        location = rec["key"] if rec["bucket"] else rec["uri"]
+        if hadoop_safe(location, probe["gzip"]):
+            rec["read_uri"] = rec["uri"]
+        else:
+            copies.append((rec, index, fmt, probe["gzip"]))
         groups.setdefault(gkey, []).append(rec)
+    if copies:
+        staged = parallel(lambda c: _stage_copy(ctx, *c), copies)
+        for (rec, _, _, _), uri in zip(copies, staged):
+            rec["read_uri"] = uri
     return groups
 
 
-def spark_key(ctx, uri):
-    """The normalized path Spark reports for an input (see transforms.normalized_input_path)."""
-    path = ctx.storage.spark_path(uri)
-    return path if path.startswith("s3://") else os.path.normpath(path)
+def _paths(ctx, recs):
+    return [glob_escape(ctx.storage.spark_path(r["read_uri"])) for r in recs]
+
+
+def _source_map(ctx, recs):
+    return {pt.spark_key(ctx.storage.spark_path(r["read_uri"])): r["uri"] for r in recs}
 
 
 def read_group(ctx, gkey, recs):
-    """One Spark read of a group; returns (rows, clean) where clean means no row can be rejected."""
+    """One inferring Spark read of a group; returns (rows, clean): clean means no row can be rejected."""
     spark = ctx.spark
-    paths = [glob_escape(ctx.storage.spark_path(r["uri"])) for r in recs]
+    paths = _paths(ctx, recs)
     if gkey[0] == "JSON":
         reader = (spark.read.option("mode", "PERMISSIVE")
                   .option("columnNameOfCorruptRecord", pt.CORRUPT_COLUMN)
@@ -84,40 +138,44 @@ def read_group(ctx, gkey, recs):
         # of these files is malformed: without it, no row can be rejected.
         clean = pt.CORRUPT_COLUMN not in df.columns
     else:
-        base = (spark.read.option("header", "true").option("multiLine", "true")
-                .option("escape", '"'))
+        csv = ctx.cfg.csv
+        base = (spark.read.option("header", "true" if csv["header"] else "false")
+                .option("multiLine", "true").option("sep", csv["delimiter"])
+                .option("quote", csv["quote"]).option("escape", csv["escape"])
+                .option("encoding", csv["encoding"]))
         inferred = base.option("inferSchema", "true").csv(paths).schema
-        schema = pt.csv_schema_with_corrupt(inferred, list(gkey[1]))
+        header = list(gkey[1]) if csv["header"] else [f.name for f in inferred.fields]
+        schema = pt.csv_schema_with_corrupt(inferred, header)
         df = (base.schema(schema).option("enforceSchema", "true")
               .option("mode", "PERMISSIVE")
               .option("columnNameOfCorruptRecord", pt.CORRUPT_COLUMN).csv(paths))
         fmt = "CSV"
         clean = False
-    df = pt.with_source_file(df, {spark_key(ctx, r["uri"]): r["uri"] for r in recs})
+    df = pt.with_source_file(df, _source_map(ctx, recs))
     return pt.with_reject_reason(df, fmt), clean
 
 
 def load(ctx, groups, table_types, allow_fast=True):
-    """Reads the groups; returns (cached rows or None, per-file counts).
+    """Reads the groups with inference; returns (Outcome, per-file counts).
 
     Fast path: when no row can be rejected (clean JSON, no type conflict), the
     rows are written to staging in the same pass and the counts come from the
-    staged Parquet, so the input is parsed once after inference. Otherwise the
-    parsed rows are cached once and one aggregate gives the counts.
+    staged Parquet. Otherwise the parsed rows are cached once and one aggregate
+    gives the counts.
     """
     from . import publish
 
     read = [read_group(ctx, k, v) for k, v in groups.items() if v]
     df = pt.union_all([frame for frame, _ in read])
     if df is None:
-        return None, []
+        return Outcome(), []
     df = pt.normalize_types(df)
     df, conflicts = pt.resolve_type_conflicts(df, table_types, ctx.cfg.partition_columns)
     total_bytes = sum(r["bytes"] for recs in groups.values() for r in recs)
     if allow_fast and not conflicts and all(clean for _, clean in read):
         publish.stage_output(ctx, df, total_bytes)
         ctx.read_path = "fast"
-        return None, publish.staged_counts(ctx)
+        return Outcome(staged=True, rejected=[]), publish.staged_counts(ctx)
     ctx.read_path = "checked"
     df = df.persist()
     ctx.loaded_bytes = total_bytes
@@ -126,32 +184,118 @@ def load(ctx, groups, table_types, allow_fast=True):
     except Exception:
         df.unpersist()
         raise
-    return df, counts
+    return Outcome(df=df), counts
+
+
+def _sample_schema(ctx, recs):
+    """The schema Spark infers from the sampled complete lines of every file (a small job)."""
+    lines = [line for r in recs for line in r.get("sample_lines", [])]
+    if not lines:
+        return None
+    rdd = ctx.spark.sparkContext.parallelize(lines, 1)
+    return ctx.spark.read.option("mode", "PERMISSIVE").json(rdd).schema
+
+
+def read_known(ctx, recs, schema):
+    """One pass with the table's schema (see the module docstring); None if a key is unknown."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    from . import publish
+
+    spark = ctx.spark
+    uris = [r["uri"] for r in recs]
+    exact, decoded = [], []
+    for i, rec in enumerate(recs):
+        path = ctx.storage.spark_path(rec["read_uri"])
+        exact += [F.lit(pt.hadoop_uri_string(path)), F.lit(i)]
+        decoded += [F.lit(pt.spark_key(path)), F.lit(i)]
+    index = F.coalesce(F.create_map(*exact)[F.input_file_name()],
+                       F.create_map(*decoded)[pt.normalized_input_path()])
+    text = spark.read.text(_paths(ctx, recs)).withColumn("__idx", index)
+    parsed = pt.parse_json_lines(text, schema)
+    bad = F.col("__row.%s" % pt.CORRUPT_COLUMN).isNotNull()
+    unknown = pt.unknown_keys(schema)
+    bins = F.lit(max(2, len(recs)))
+    observation = Observation("read-%s" % ctx.run_id)
+    observed = parsed.observe(
+        observation,
+        F.to_json(F.histogram_numeric("__idx", bins)).alias("rows"),
+        F.to_json(F.histogram_numeric(F.when(bad, F.col("__idx")), bins)).alias("bad"),
+        F.to_json(F.array_distinct(F.flatten(F.collect_set(F.when(F.size(unknown) > 0, unknown)))))
+        .alias("unknown"),
+        F.count_if(F.col("__idx").isNull()).alias("stray"))
+    accepted = observed.filter(~bad).select(
+        *[F.col("__row.`%s`" % f.name).alias(f.name) for f in schema.fields],
+        F.element_at(F.array(*[F.lit(u) for u in uris]), F.col("__idx") + 1).alias(pt.SOURCE_COLUMN),
+        F.lit(None).cast("string").alias(pt.CORRUPT_COLUMN),
+        F.lit(None).cast("string").alias(pt.REASON_COLUMN))
+    total_bytes = sum(r["bytes"] for r in recs)
+    publish.stage_output(ctx, accepted, total_bytes)
+    metrics = observation.get
+    if metrics["stray"]:
+        raise RuntimeError("%d rows came from an input this run did not name" % metrics["stray"])
+    missing = json.loads(metrics["unknown"] or "[]")
+    if missing:
+        log("keys the table lacks (%s): reading again with inference" % ", ".join(sorted(missing)[:20]))
+        ctx.storage.delete_prefix(publish_data_root(ctx))
+        return None
+    per_file = _histogram(metrics["rows"], len(recs))
+    rejected_per_file = _histogram(metrics["bad"], len(recs))
+    counts = [{pt.SOURCE_COLUMN: uris[i], "rows_in": per_file[i], "rows_rejected": rejected_per_file[i]}
+              for i in range(len(recs)) if per_file[i]]
+    rejected = []
+    with_rejects = [i for i in range(len(recs)) if rejected_per_file[i]]
+    if with_rejects:
+        again = pt.parse_json_lines(spark.read.text(_paths(ctx, [recs[i] for i in with_rejects]))
+                                    .withColumn("__idx", index), schema)
+        for row in again.filter(bad).select("value", "__idx").collect():
+            rejected.append({"source_file": uris[row["__idx"]], "raw_record": row["value"],
+                             "reason": pt.reject_reason(row["value"], schema)})
+    ctx.read_path = "known-schema"
+    return Outcome(staged=True, rejected=rejected), counts
+
+
+def _histogram(text, n):
+    """Exact per-index counts from ``histogram_numeric`` (exact while distinct values <= bins)."""
+    counts = [0] * n
+    for point in json.loads(text or "[]") or []:
+        counts[int(round(point["x"]))] += int(round(point["y"]))
+    return counts
 
 
 def read_all(ctx, table_types):
-    """Reads every file still to do; a batch that fails is retried file by file,
-    quarantining unreadable files and failing the others, so one bad file never
-    blocks the rest."""
+    """Reads every file still to do; returns (Outcome, per-file counts).
+
+    A batch that fails is retried file by file, quarantining unreadable files
+    and failing the others, so one bad file never blocks the rest.
+    """
     todo = ctx.todo()
     groups = plan_groups(ctx, todo)
-    if todo and all(not ctx.storage.spark_path(r["uri"]).startswith("s3://") for r in todo):
+    recs = [r for g in groups.values() for r in g]
+    if recs and all(not ctx.storage.spark_path(r["read_uri"]).startswith("s3://") for r in recs):
         # Local files: list them on the driver instead of a Spark job per
         # read (Spark distributes listing above 32 paths, built for S3).
         ctx.spark.conf.set("spark.sql.sources.parallelPartitionDiscovery.threshold",
-                           str(max(32, len(todo) + 1)))
+                           str(max(32, len(recs) + 1)))
     try:
+        if recs and table_types and set(groups) == {("JSON", False)}:
+            schema = pt.known_read_schema(table_types, _sample_schema(ctx, recs), ctx.cfg.partition_columns)
+            if schema is not None:
+                known = read_known(ctx, recs, schema)
+                if known is not None:
+                    return known
         return load(ctx, groups, table_types)
     except Exception as err:
         log("batch read failed (%s); isolating bad files" % str(err).splitlines()[0][:300])
-    ctx.storage.delete_prefix(ctx.state.staging(ctx.run_id))
+    ctx.storage.delete_prefix(publish_data_root(ctx))
     good = {}
-    for gkey, recs in groups.items():
-        for rec in recs:
+    for gkey, group in groups.items():
+        for rec in group:
             try:
-                df, _ = load(ctx, {gkey: [rec]}, table_types, allow_fast=False)
-                if df is not None:
-                    df.unpersist()
+                outcome, _ = load(ctx, {gkey: [rec]}, table_types, allow_fast=False)
+                if outcome.df is not None:
+                    outcome.df.unpersist()
                 good.setdefault(gkey, []).append(rec)
             except Exception as err:
                 text = str(err)
@@ -172,7 +316,12 @@ def table_types(ctx):
 
 
 def account(ctx, counts):
-    """Per-file row counts into the file records; files read without error become ok."""
+    """Per-file row counts into the file records, then reconciliation.
+
+    A file is ``ok`` only when its rows were counted from its own content: a
+    non-empty file that yielded no row and no rejected record is ``failed``
+    (its message is kept, so it is retried and then dead-lettered, never lost).
+    """
     by_uri = {rec["uri"]: rec for rec in ctx.todo()}
     for row in counts:
         rec = by_uri.get(row[pt.SOURCE_COLUMN])
@@ -182,18 +331,29 @@ def account(ctx, counts):
         rec["rows_rejected"] += int(row["rows_rejected"] or 0)
     for rec in ctx.files:
         if rec["status"] is None:
-            rec["status"] = "ok"
+            if rec["rows_in"] == 0 and rec["bytes"] > 0:
+                rec.update(status="failed", reason="no rows were read from a non-empty file "
+                                                   "(%d bytes): not reconciled" % rec["bytes"])
+            else:
+                rec["status"] = "ok"
         rec["rows_out"] = rec["rows_in"] - rec["rows_rejected"]
 
 
-def write_rejected(ctx, df):
+def rejected_from(ctx, outcome):
+    """The rejected rows of a read: given, or taken from the cached rows when some file has any."""
+    if outcome.rejected is not None:
+        return outcome.rejected
+    if outcome.df is None or not sum(f["rows_rejected"] for f in ctx.files):
+        return []
+    return [row.asDict() for row in pt.rejected_rows(outcome.df).collect()]
+
+
+def write_rejected(ctx, rejected):
     """Rejected rows with file, position and reason, as one JSON Lines file of the run."""
-    rejected = sum(f["rows_rejected"] for f in ctx.files)
     if not rejected:
         return None
-    rows = pt.rejected_rows(df).collect()
     by_source = {}
-    for row in rows:
+    for row in rejected:
         by_source.setdefault(row["source_file"], []).append(row)
     lines = []
     for source, items in by_source.items():
@@ -211,3 +371,4 @@ def write_rejected(ctx, df):
     ctx.write_pending([uri])
     ctx.storage.write_bytes(uri, ("\n".join(lines) + "\n").encode("utf-8"))
     return uri
+

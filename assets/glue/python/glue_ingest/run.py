@@ -1,4 +1,11 @@
-"""One run of the job: the phases in order, under a lease kept alive by a heartbeat."""
+"""One run of the job: rounds of phases under a lease kept alive by a heartbeat.
+
+A round is recover/discover/read/publish/catalog/commit/stats/ack for at most
+``--max_files_per_run`` objects. A run in ledger mode keeps taking rounds while
+objects are waiting and its drain budget (``--drain_time_budget_seconds``) lasts;
+at its end it re-arms the ledger sweep alarm, or sets it to ALARM when messages
+are left, which notifies the workflow so another run follows.
+"""
 import json
 import threading
 import time
@@ -11,6 +18,7 @@ from . import stats as stats_phase
 from .args import DEFAULTS, Config, parse_args
 from .catalog import Catalog
 from .context import RunContext, log
+from .ledger import Ledger
 
 
 def _heartbeat(ctx, stop):
@@ -19,47 +27,34 @@ def _heartbeat(ctx, stop):
     while not stop.wait(interval):
         try:
             if ctx.ledger:
-                ctx.ledger.extend([m["receipt"] for m in ctx.messages])
+                with ctx.lock:
+                    receipts = ctx.leased()
+                ctx.ledger.extend(receipts)
             if ctx.pending is not None:
                 ctx.write_pending()
         except Exception as err:  # a missed beat is retried on the next tick
             log("heartbeat failed: %s" % err)
 
 
-def execute(ctx):
-    """Runs the phases: recover, discover, read, stage/publish, catalog, commit, stats, ack."""
-    cfg = ctx.cfg
+def run_round(ctx, condition, event_count, recovery):
+    """One round: the phases for at most max_files_per_run objects, committed once."""
     began = time.time()
-    recovery = ctx.state.recover(lease_seconds=cfg.visibility)
-    if any(recovery.values()):
-        log("recovered: %s" % recovery)
-    condition, event_count = discover_phase.batch_condition(ctx)
-    if cfg.catalog_update:
-        ctx.catalog = Catalog(ctx.client("glue"), cfg.database, cfg.table,
-                              cfg.output_path, cfg.partition_columns)
-    ctx.timed("recover")
     discover_phase.discover(ctx)
     ctx.timed("discover")
     commit_phase.begin(ctx)
 
-    df, counts = read_phase.read_all(ctx, read_phase.table_types(ctx))
+    outcome, counts = read_phase.read_all(ctx, read_phase.table_types(ctx))
     try:
         read_phase.account(ctx, counts)
         ctx.faults.point("after_read")
-    except BaseException:
-        if df is not None:
-            df.unpersist()
-        raise
-    ctx.timed("read")
-
-    published, partition_dirs, rejected_uri = [], set(), None
-    if df is not None:
-        try:
-            rejected_uri = read_phase.write_rejected(ctx, df)
-            if sum(f["rows_out"] for f in ctx.files):
-                publish_phase.stage_output(ctx, df, ctx.loaded_bytes)
-        finally:
-            df.unpersist()
+        ctx.timed("read")
+        rejected_uri = read_phase.write_rejected(ctx, read_phase.rejected_from(ctx, outcome))
+        if outcome.df is not None and sum(f["rows_out"] for f in ctx.files):
+            publish_phase.stage_output(ctx, outcome.df, ctx.loaded_bytes)
+    finally:
+        if outcome.df is not None:
+            outcome.df.unpersist()
+    published, partition_dirs = [], set()
     if sum(f["rows_out"] for f in ctx.files):
         published, partition_dirs = publish_phase.publish(ctx)
     ctx.faults.point("after_write")
@@ -71,33 +66,107 @@ def execute(ctx):
     ctx.timed("catalog")
 
     done = commit_phase.commit(ctx, published, partition_dirs, rejected_uri)
-    stats = stats_phase.document(ctx, condition, event_count, done, published, rejected_uri,
-                                 recovery, began)
-    stats_phase.write(ctx, stats)
-    failed = commit_phase.acknowledge(ctx)
+    failed, parked = commit_phase.acknowledge(ctx)
     if failed:
         log("delete_message_batch failures: %s" % failed)
+    ctx.timed("commit")
+    stats = stats_phase.document(ctx, condition, event_count, done, published, rejected_uri,
+                                 recovery, began, parked)
+    stats_phase.write(ctx, stats)
+    stats_phase.publish_metrics(ctx, stats)
     commit_phase.finish(ctx)
-    log("run %s: %d files, %d rows in, %d out, %d rejected, %d output files" % (
+    log("round %s: %d files, %d rows in, %d out, %d rejected, %d output files" % (
         ctx.run_id, stats["files_processed"], stats["rows_in"], stats["rows_out"],
         stats["rows_rejected"], len(published)))
     return stats
 
 
+def execute(ctx):
+    """Recovery, then rounds while objects wait and the drain budget lasts; returns the run's stats."""
+    cfg = ctx.cfg
+    began = time.time()
+    recovery = ctx.state.recover(lease_seconds=cfg.visibility)
+    if any(recovery.values()):
+        log("recovered: %s" % recovery)
+    condition, event_count = discover_phase.batch_condition(ctx)
+    if cfg.catalog_update:
+        ctx.catalog = Catalog(ctx.client("glue"), cfg.database, cfg.table,
+                              cfg.output_path, cfg.partition_columns)
+    if cfg.queue_url:
+        ctx.ledger = Ledger(ctx.client("sqs"), cfg.queue_url, cfg.visibility, cfg.wait_seconds,
+                            cfg.ledger_dlq_url)
+    ctx.timed("recover")
+    rounds = []
+    while True:
+        try:
+            rounds.append(run_round(ctx, condition, event_count, recovery))
+        except Exception as err:
+            log("round %s failed (%s: %s); cleaning up: %s" % (
+                ctx.run_id, type(err).__name__, str(err).splitlines()[0][:300] if str(err) else "",
+                commit_phase.abandon(ctx)))
+            raise
+        more = bool(ctx.held) or rounds[-1]["objects_received"] >= cfg.max_files
+        if not ctx.ledger or not more:
+            break
+        if time.time() - began >= cfg.drain_budget:
+            log("drain budget of %.0f s spent after %d round(s)" % (cfg.drain_budget, len(rounds)))
+            break
+        ctx.begin_round(ctx.round + 1)
+    if ctx.held:
+        ctx.ledger.release([m["receipt"] for m in ctx.held])
+        ctx.held = []
+    stats = stats_phase.combine(rounds)
+    stats["seconds"] = round(time.time() - began, 3)
+    return stats
+
+
+def handover(ctx):
+    """Re-arms the ledger sweep alarm at the end of a run, or sets it to ALARM if messages wait.
+
+    OK then ALARM is a state change, and the sweep rule turns it into a
+    NotifyEvent on the workflow: another run follows without any upload. An
+    alarm left in ALARM would never change state again, so every run ends by
+    setting it to OK; CloudWatch then re-evaluates the real age of the ledger.
+    """
+    cfg = ctx.cfg
+    if not (ctx.ledger and cfg.sweep_alarm_name):
+        return None
+    try:
+        waiting = ctx.ledger.waiting()
+        cloudwatch = ctx.client("cloudwatch")
+        cloudwatch.set_alarm_state(AlarmName=cfg.sweep_alarm_name, StateValue="OK",
+                                   StateReason="run %s ended" % ctx.base_run_id)
+        if waiting:
+            cloudwatch.set_alarm_state(
+                AlarmName=cfg.sweep_alarm_name, StateValue="ALARM",
+                StateReason="run %s ended with %d message(s) waiting in the ledger" % (ctx.base_run_id, waiting))
+        return waiting
+    except Exception as err:  # the sweep alarm's own evaluation remains the backstop
+        log("could not hand over through the sweep alarm: %s" % err)
+        return None
+
+
 def run(spark, args, clients=None):
     """Runs the job once. args: argument names (without "--") to strings.
 
-    clients: optional boto3 clients {"sqs", "glue", "s3"}. Returns the stats dict.
+    clients: optional boto3 clients {"sqs", "glue", "s3", "cloudwatch"}. Returns the stats dict.
     """
     ctx = RunContext(spark, Config(args), clients)
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(ctx, stop), name="lease-heartbeat", daemon=True)
     beat.start()
     try:
-        return execute(ctx)
+        stats = execute(ctx)
+    except Exception:
+        stop.set()
+        beat.join()
+        handover(ctx)
+        raise
     finally:
         stop.set()
         beat.join()
+    stats["messages_waiting_at_end"] = handover(ctx)
+    return stats
 
 
 def main(argv):
@@ -108,5 +177,5 @@ def main(argv):
     spark = SparkSession.builder.appName(args.get("JOB_NAME", DEFAULTS["JOB_NAME"])).getOrCreate()
     stats = run(spark, args)
     log(json.dumps({k: stats[k] for k in ("run_id", "files_processed", "rows_in", "rows_out",
-                                          "rows_rejected", "output_files", "seconds")}))
+                                          "rows_rejected", "output_files", "seconds", "rounds")}))
     return stats

@@ -5,6 +5,7 @@ Every function here takes DataFrames (or Spark types) and returns DataFrames
 functions run the same on AWS Glue and on a laptop.
 """
 import math
+import re
 from functools import reduce
 
 from pyspark.sql import functions as F
@@ -240,6 +241,11 @@ def hadoop_uri_string(path):
     return scheme + "".join(out)
 
 
+def spark_key(path):
+    """The normalized path Spark reports for an input (see normalized_input_path)."""
+    return path if path.startswith("s3://") else __import__("os").path.normpath(path)
+
+
 def with_source_file(df, path_to_source):
     """Add SOURCE_COLUMN: the user-facing URI of each row's input file.
 
@@ -330,3 +336,179 @@ def shape_for_output(df, n_files):
     if df.rdd.getNumPartitions() >= n_files:
         return df.coalesce(n_files)
     return df.repartition(n_files)
+
+
+# ---------------------------------------------------------------- reading with a known schema
+
+_SIMPLE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def hive_to_spark(hive_type):
+    """Spark DataType of a catalog (Hive DDL) type string such as ``struct<a:bigint>``."""
+    return T._parse_datatype_string(hive_type)
+
+
+def _fits_into(sample, table):
+    """Whether every field of a sample-inferred type exists, with a compatible shape, in the table's."""
+    if isinstance(sample, T.NullType):
+        return True
+    if isinstance(sample, T.StructType):
+        if not isinstance(table, T.StructType):
+            return isinstance(table, (T.StringType, T.MapType))
+        names = {f.name: f.dataType for f in table.fields}
+        return all(f.name in names and _fits_into(f.dataType, names[f.name]) for f in sample.fields)
+    if isinstance(sample, T.ArrayType):
+        if not isinstance(table, T.ArrayType):
+            return isinstance(table, T.StringType)
+        return _fits_into(sample.elementType, table.elementType)
+    return True
+
+
+def known_read_schema(table_types, sample_schema, partition_columns=()):
+    """The schema to parse JSON Lines with, or None when it cannot be known without inference.
+
+    Every column of the catalog table, typed as the table has it and named as
+    the data spells it (the catalog lower-cases names). None when the sample
+    holds a field the table lacks (a new column: full inference types it), a
+    differently shaped struct, or nesting the unknown-key check cannot cover.
+    """
+    if not table_types:
+        return None
+    by_lower = {f.name.lower(): f for f in sample_schema.fields} if sample_schema else {}
+    table_lower = {k.lower() for k in table_types}
+    if set(by_lower) - table_lower - {CORRUPT_COLUMN.lower()}:
+        return None
+    skip = {p.lower() for p in partition_columns} | {SOURCE_COLUMN.lower(), INGESTED_COLUMN.lower()}
+    fields = []
+    for name, hive_type in table_types.items():
+        if name.lower() in skip:
+            continue
+        data_type = hive_to_spark(hive_type)
+        seen = by_lower.get(name.lower())
+        if seen is not None and not _fits_into(seen.dataType, data_type):
+            return None
+        field = T.StructField(seen.name if seen is not None else name, data_type, True)
+        if not _checkable(field.dataType):
+            return None
+        fields.append(field)
+    return T.StructType(fields)
+
+
+def _checkable(data_type, depth=0):
+    """Structs (any depth) and arrays of flat structs are checked for unknown keys; names must be simple."""
+    if isinstance(data_type, T.StructType):
+        return all(_SIMPLE_NAME.match(f.name) and _checkable(f.dataType, depth + 1) for f in data_type.fields)
+    if isinstance(data_type, T.ArrayType):
+        inner = data_type.elementType
+        if isinstance(inner, T.StructType):
+            return all(_SIMPLE_NAME.match(f.name) and not isinstance(f.dataType, (T.StructType, T.ArrayType))
+                       for f in inner.fields)
+        return not isinstance(inner, T.ArrayType) or _checkable(inner, depth + 1)
+    return True
+
+
+def unknown_keys(schema, value_col="value"):
+    """An array<string> column of the JSON keys of each line that the schema does not name.
+
+    Top-level keys come from ``json_object_keys``; nested structs and arrays of
+    structs are checked through their JSON path. A key the parse would drop
+    silently is thereby seen, so the batch can be re-read with inference.
+    """
+    checks = []
+
+    def known(struct):
+        return F.array(*[F.lit(f.name) for f in struct.fields]) if struct.fields else F.array().cast("array<string>")
+
+    def walk(struct, path, text):
+        missing = F.array_except(F.coalesce(F.json_object_keys(text), F.array().cast("array<string>")),
+                                 known(struct))
+        checks.append(F.transform(missing, lambda k: F.concat(F.lit(path), k)))
+        for field in struct.fields:
+            sub = "%s%s." % (path, field.name)
+            json_path = "$." + sub[:-1]
+            if isinstance(field.dataType, T.StructType):
+                walk(field.dataType, sub, F.get_json_object(F.col(value_col), json_path))
+            elif isinstance(field.dataType, T.ArrayType) and isinstance(field.dataType.elementType, T.StructType):
+                items = F.from_json(F.get_json_object(F.col(value_col), json_path), T.ArrayType(T.StringType()))
+                element = field.dataType.elementType
+                per_item = F.transform(F.coalesce(items, F.array().cast("array<string>")),
+                                       lambda e: F.array_except(
+                                           F.coalesce(F.json_object_keys(e), F.array().cast("array<string>")),
+                                           known(element)))
+                checks.append(F.transform(F.array_distinct(F.flatten(per_item)),
+                                          lambda k: F.concat(F.lit(sub + "[]."), k)))
+
+    walk(schema, "", F.col(value_col))
+    return F.array_distinct(F.flatten(F.array(*checks))) if len(checks) > 1 else checks[0]
+
+
+def parse_json_lines(text_df, schema, value_col="value"):
+    """Lines (non-blank, BOM stripped) parsed with ``schema`` in PERMISSIVE mode, keeping the raw text."""
+    value = F.col(value_col)
+    value = F.when(value.startswith("\ufeff"), F.expr("substring(%s, 2)" % value_col)).otherwise(value)
+    lines = text_df.withColumn(value_col, value).filter(F.trim(F.col(value_col)) != "")
+    with_corrupt = T.StructType(list(schema.fields) + [T.StructField(CORRUPT_COLUMN, T.StringType(), True)])
+    parsed = F.from_json(F.col(value_col), with_corrupt,
+                         {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN})
+    return lines.withColumn("__row", parsed)
+
+
+def hive_type_of_value(value):
+    """The Hive type Spark's JSON inference would give one Python JSON value."""
+    if value is None:
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "bigint"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        inner = next((v for v in value if v is not None), None)
+        return "array<%s>" % hive_type_of_value(inner)
+    if isinstance(value, dict):
+        return "struct<%s>" % ",".join("%s:%s" % (k, hive_type_of_value(v)) for k, v in value.items())
+    return "string"
+
+
+def _value_fits(value, data_type):
+    if value is None or isinstance(data_type, T.StringType):
+        return True
+    if isinstance(data_type, T.BooleanType):
+        return isinstance(value, bool)
+    if isinstance(data_type, (T.LongType, T.IntegerType, T.ShortType, T.ByteType)):
+        return isinstance(value, int) and not isinstance(value, bool) and -2 ** 63 <= value < 2 ** 63
+    if isinstance(data_type, (T.DoubleType, T.FloatType, T.DecimalType)):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(data_type, (T.TimestampType, T.TimestampNTZType, T.DateType)):
+        return isinstance(value, str) and _ISO_DATE.match(value) is not None
+    if isinstance(data_type, T.StructType):
+        if not isinstance(value, dict):
+            return False
+        types = {f.name: f.dataType for f in data_type.fields}
+        return all(_value_fits(v, types[k]) for k, v in value.items() if k in types)
+    if isinstance(data_type, T.ArrayType):
+        return isinstance(value, list) and all(_value_fits(v, data_type.elementType) for v in value)
+    if isinstance(data_type, T.MapType):
+        return isinstance(value, dict)
+    return True
+
+
+def reject_reason(raw, schema):
+    """Why a JSON line the parse marked corrupt was rejected: malformed, or a type conflict."""
+    import json
+
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return "malformed JSON record"
+    if not isinstance(record, dict):
+        return "malformed JSON record"
+    for field in schema.fields:
+        if field.name in record and not _value_fits(record[field.name], field.dataType):
+            return "type conflict on column %s: table has %s, file has %s" % (
+                field.name, spark_to_hive_type(field.dataType), hive_type_of_value(record[field.name]))
+    return "malformed JSON record"
