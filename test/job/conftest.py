@@ -65,4 +65,5 @@ def aws():
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
         })["QueueUrl"]
         glue.create_database(DatabaseInput={"Name": "lakedb"})
-        yield {"sqs": sqs, "glue": glue, "queue_url": queue, "dlq_url": dlq}
+        cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+        yield {"sqs": sqs, "glue": glue, "cloudwatch": cloudwatch, "queue_url": queue, "dlq_url": dlq}

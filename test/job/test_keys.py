@@ -4,7 +4,7 @@ import json
 import pytest
 
 from glue_ingest import events
-from job_helpers import eb_event, jsonl, queue_depth, run_job, send
+from job_helpers import eb_event, gz, jsonl, queue_depth, run_job, send
 
 AWKWARD = ["in/with space.jsonl", "in/plus+sign.jsonl", "in/k=v/eq=sign.jsonl",
            "in/per%cent%41.jsonl", "in/ünïcødé 名前.jsonl", "in/br[ack]et.jsonl"]
@@ -66,3 +66,56 @@ def test_url_encoded_key_falls_back_to_the_decoded_object_only_if_missing(spark,
     assert sorted(f["key"] for f in stats["files"]) == ["in/a b.jsonl", "in/x+y.jsonl"]
     got = {r["_source_file"]: r["id"] for r in lake.output_rows()}
     assert got == {real["uri"]: 1, literal["uri"]: 2}
+
+
+# The batch of the issue: names Spark's listing drops, a colon, an upper-case gzip suffix.
+MIXED = ["in/_part.json", "in/.hidden.json", "in/a:b.json", "in/DATA.JSON.GZ", "in/plain.json"]
+
+
+def _mixed(lake, keys):
+    objs = []
+    for i, key in enumerate(keys):
+        body = jsonl([{"id": i * 10 + j, "key": key} for j in range(3)])
+        objs.append(lake.put(key, gz(body) if key.lower().endswith(".gz") else body))
+    return objs
+
+
+def test_mixed_batch_of_legal_keys_converts_every_row(spark, lake, aws):
+    objs = _mixed(lake, MIXED)
+    send(aws, *[eb_event(o) for o in objs])
+    stats = run_job(spark, lake.args(ledger_queue_url=aws["queue_url"]), clients={"sqs": aws["sqs"]})
+    assert {f["key"]: (f["status"], f["rows_in"], f["rows_out"]) for f in stats["files"]} == {
+        k: ("ok", 3, 3) for k in MIXED}
+    got = sorted((r["_source_file"], r["id"]) for r in lake.output_rows())
+    assert got == sorted((o["uri"], i * 10 + j) for i, o in enumerate(objs) for j in range(3))
+    assert queue_depth(aws) == (0, 0)
+
+
+@pytest.mark.parametrize("key", ["in/_part.json", "in/.hidden.json"])
+def test_a_name_spark_would_skip_is_read_alone_too(spark, lake, aws, key):
+    [obj] = _mixed(lake, [key])
+    send(aws, eb_event(obj))
+    stats = run_job(spark, lake.args(ledger_queue_url=aws["queue_url"]), clients={"sqs": aws["sqs"]})
+    assert [(f["status"], f["rows_in"]) for f in stats["files"]] == [("ok", 3)]
+    assert len(lake.output_rows()) == 3
+
+
+def test_gzip_is_recognised_by_its_magic_bytes_whatever_the_name(spark, lake):
+    obj = lake.put("in/export.json", gz(jsonl([{"id": 1}, {"id": 2}])))
+    stats = run_job(spark, lake.args(input_files=obj["uri"]))
+    assert [(f["status"], f["rows_in"]) for f in stats["files"]] == [("ok", 2)]
+
+
+def test_a_non_empty_file_that_yields_no_rows_is_failed_not_ok(spark, lake, monkeypatch):
+    """Reconciliation: a file is ok only when its rows were counted from its own content."""
+    from glue_ingest import read
+
+    obj = lake.put("in/a.json", jsonl([{"id": 1}]))
+    account = read.account
+    # The read yields nothing for the file, as Spark's listing did for `_x.json`.
+    monkeypatch.setattr(read, "account", lambda ctx, counts: account(ctx, []))
+    stats = run_job(spark, lake.args(input_files=obj["uri"]))
+    [f] = stats["files"]
+    assert (f["status"], f["rows_in"]) == ("failed", 0)
+    assert f["reason"] == "no rows were read from a non-empty file (%d bytes): not reconciled" % obj["size"]
+    assert stats["files_failed"] == 1 and stats["files_processed"] == 0

@@ -104,5 +104,6 @@ class Config:
         self.ledger_dlq_url = merged.get("ledger_dlq_url") or None
         self.ledger_max_age = float(merged["ledger_max_age_seconds"])
         self.sweep_alarm_name = merged.get("sweep_alarm_name") or None
+        self.sweep_after = float(merged["sweep_after_seconds"]) if merged.get("sweep_after_seconds") else None
         self.metrics_namespace = merged.get("metrics_namespace") or None
-        self.faults = Faults(merged.get("crash_at"))
+        self.faults = Faults(merged.get("crash_at"), merged.get("fail_at"))

@@ -213,6 +213,7 @@ def abandon(ctx):
         receipts = ctx.leased()
         ctx.ledger.release(receipts)
         released = len(receipts)
+        ctx.released = list(ctx.messages) + list(ctx.held)
         ctx.messages, ctx.held = [], []
     return {"run_id": ctx.run_id, "outcome": outcome, "released_messages": released}
 

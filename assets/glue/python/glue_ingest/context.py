@@ -50,6 +50,7 @@ class RunContext:
         self.ledger = None
         self.catalog = None
         self.held = []
+        self.released = []
         self.lock = threading.Lock()
         self.begin_round(1)
 

@@ -2,7 +2,9 @@
 
 Production runs have no fault configured, and every hook is then a no-op; the
 phases call the hooks at fixed points and never look at test names themselves.
-Tests configure one point with the ``--crash_at`` job argument.
+Tests configure one point with a job argument: ``--crash_at`` makes the process
+die there (no clean-up runs), ``--fail_at`` raises an ordinary error there (the
+run cleans up after itself, as it would after any bug or service error).
 """
 
 POINTS = ("after_read", "mid_write", "after_write", "after_catalog", "after_commit")
@@ -17,21 +19,32 @@ class SimulatedCrash(BaseException):
     """
 
 
+class InjectedFailure(RuntimeError):
+    """Raised at a configured point: an ordinary failure, which the run cleans up after."""
+
+
 class Faults:
-    def __init__(self, crash_at=None):
-        if crash_at and crash_at not in POINTS:
-            raise ValueError("--crash_at must be one of %s, got: %s" % (", ".join(POINTS), crash_at))
+    def __init__(self, crash_at=None, fail_at=None):
+        for arg, value in (("crash_at", crash_at), ("fail_at", fail_at)):
+            if value and value not in POINTS:
+                raise ValueError("--%s must be one of %s, got: %s" % (arg, ", ".join(POINTS), value))
         self.crash_at = crash_at or None
+        self.fail_at = fail_at or None
+
+    def _fire(self, name, detail=""):
+        if self.crash_at == name:
+            raise SimulatedCrash("simulated crash at %s%s" % (name, detail))
+        if self.fail_at == name:
+            raise InjectedFailure("injected failure at %s%s" % (name, detail))
 
     def point(self, name):
-        """A crash point between two steps of a run."""
-        if self.crash_at == name:
-            raise SimulatedCrash("simulated crash at %s" % name)
+        """A fault point between two steps of a run."""
+        self._fire(name)
 
     def during(self, name, done, total):
-        """A crash point inside a loop of ``total`` steps: fires about halfway."""
-        if self.crash_at == name and done == max(1, total // 2):
-            raise SimulatedCrash("simulated crash at %s (%d of %d done)" % (name, done, total))
+        """A fault point inside a loop of ``total`` steps: fires about halfway."""
+        if done == max(1, total // 2):
+            self._fire(name, " (%d of %d done)" % (done, total))
 
     def after_loop(self, name):
         """The same point after the loop, for a loop too short to reach halfway."""

@@ -22,11 +22,11 @@ def probe_file(storage, uri, size, encoding="utf-8"):
 
     Returns a dict: ``empty`` (bool), ``quarantine`` (reason or None), ``gzip``
     (the content starts with gzip's magic bytes, whatever the name says),
-    ``sample`` (the decoded start of the text, BOM removed) and ``lines`` (the
-    sample's complete lines). Detects corrupt or truncated gzip, a ``.gz`` name
+    ``sample`` (the decoded start of the text, BOM removed), ``lines`` (the
+    sample's complete lines) and ``whole`` (the sample is the whole file). Detects corrupt or truncated gzip, a ``.gz`` name
     without gzip content, NUL bytes and text that is not in ``encoding``.
     """
-    result = {"empty": False, "quarantine": None, "gzip": False, "sample": "", "lines": []}
+    result = {"empty": False, "quarantine": None, "gzip": False, "sample": "", "lines": [], "whole": False}
     if size == 0:
         result["empty"] = True
         return result
@@ -64,6 +64,7 @@ def probe_file(storage, uri, size, encoding="utf-8"):
         text = data[:err.start].decode(encoding)
     text = text.lstrip("\ufeff")
     result["sample"] = text
+    result["whole"] = whole
     if whole and not text.strip():
         result["empty"] = True
     complete = text if whole else text[:text.rfind("\n") + 1]

@@ -88,18 +88,27 @@ def plan_groups(ctx, todo):
     groups, copies = {}, []
     for index, (rec, probe) in enumerate(zip(todo, parallel(look, todo))):
         if probe["quarantine"]:
-            quarantine(ctx, rec, probe["quarantine"])
+            reason = probe["quarantine"]
+            if reason.startswith("not ") and pt.format_from_name(rec["key"], cfg.input_format) == "CSV":
+                reason += " (for CSV in another encoding, set the CSV encoding option)"
+            quarantine(ctx, rec, reason)
             continue
         if probe["empty"]:
             rec.update(status="ok", reason="empty file")
             continue
         fmt = pt.format_from_name(rec["key"], cfg.input_format) or probes.sniff_format(probe["sample"])
         if fmt == "JSON":
+            if probe["whole"] and probe["sample"].strip() == "[]":
+                rec.update(status="ok", reason="empty JSON array")
+                continue
             gkey = ("JSON", probe["sample"].lstrip().startswith("["))
         else:
             header = probes.csv_header(probe["sample"], cfg.csv)
             if header is None:
                 rec.update(status="ok", reason="empty file")
+                continue
+            if cfg.csv["header"] and probe["whole"] and len(probe["lines"]) <= 1:
+                rec.update(status="ok", reason="header only, no rows")
                 continue
             gkey = ("CSV", tuple(pt.strip_bom(h) for h in header) if cfg.csv["header"] else len(header))
         rec["sample_lines"] = probe["lines"]

@@ -114,19 +114,23 @@ def execute(ctx):
         ctx.begin_round(ctx.round + 1)
     if ctx.held:
         ctx.ledger.release([m["receipt"] for m in ctx.held])
-        ctx.held = []
+        ctx.released, ctx.held = ctx.held, []
     stats = stats_phase.combine(rounds)
     stats["seconds"] = round(time.time() - began, 3)
     return stats
 
 
-def handover(ctx):
-    """Re-arms the ledger sweep alarm at the end of a run, or sets it to ALARM if messages wait.
+def handover(ctx, began):
+    """Re-arms the ledger sweep alarm at the end of a run; hands over at once when that is safe.
 
-    OK then ALARM is a state change, and the sweep rule turns it into a
-    NotifyEvent on the workflow: another run follows without any upload. An
-    alarm left in ALARM would never change state again, so every run ends by
-    setting it to OK; CloudWatch then re-evaluates the real age of the ledger.
+    Every run ends by setting the alarm to OK: an alarm left in ALARM would
+    never change state again, and CloudWatch's next evaluation turns OK into
+    ALARM (an event the sweep rule sends to the workflow) while the ledger's
+    oldest message is at least ``--sweep_after_seconds`` old. When messages
+    wait and all of them are younger than that, the run also sets ALARM itself
+    so the next run starts without waiting: should that notification be lost,
+    the real age is below the threshold, so CloudWatch returns the alarm to OK
+    and it is armed again. Returns the number of messages waiting.
     """
     cfg = ctx.cfg
     if not (ctx.ledger and cfg.sweep_alarm_name):
@@ -136,12 +140,15 @@ def handover(ctx):
         cloudwatch = ctx.client("cloudwatch")
         cloudwatch.set_alarm_state(AlarmName=cfg.sweep_alarm_name, StateValue="OK",
                                    StateReason="run %s ended" % ctx.base_run_id)
-        if waiting:
+        now = time.time()
+        oldest = min([now] + [m["sent_at"] for m in ctx.released])
+        young = cfg.sweep_after is not None and max(now - began, now - oldest) < cfg.sweep_after
+        if waiting and young:
             cloudwatch.set_alarm_state(
                 AlarmName=cfg.sweep_alarm_name, StateValue="ALARM",
                 StateReason="run %s ended with %d message(s) waiting in the ledger" % (ctx.base_run_id, waiting))
         return waiting
-    except Exception as err:  # the sweep alarm's own evaluation remains the backstop
+    except Exception as err:  # the alarm's own evaluation and the periodic re-arm remain
         log("could not hand over through the sweep alarm: %s" % err)
         return None
 
@@ -152,6 +159,7 @@ def run(spark, args, clients=None):
     clients: optional boto3 clients {"sqs", "glue", "s3", "cloudwatch"}. Returns the stats dict.
     """
     ctx = RunContext(spark, Config(args), clients)
+    began = time.time()
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(ctx, stop), name="lease-heartbeat", daemon=True)
     beat.start()
@@ -160,12 +168,12 @@ def run(spark, args, clients=None):
     except Exception:
         stop.set()
         beat.join()
-        handover(ctx)
+        handover(ctx, began)
         raise
     finally:
         stop.set()
         beat.join()
-    stats["messages_waiting_at_end"] = handover(ctx)
+    stats["messages_waiting_at_end"] = handover(ctx, began)
     return stats
 
 
