@@ -94,7 +94,8 @@ def test_non_utf8_text_is_quarantined(spark, lake):
     bad = lake.put("in/latin1.csv", "id,name\n1,Jos\xe9\n".encode("latin-1"))
     stats = _replay(spark, lake, bad)
     _, reason = _reason_file(lake, stats, bad)
-    assert reason["reason"] == "not UTF-8 text: invalid byte at offset 13"
+    assert reason["reason"] == ("not UTF-8 text: invalid byte at offset 13"
+                                " (for CSV in another encoding, set the CSV encoding option)")
 
 
 def test_empty_files_yield_zero_rows_and_are_counted(spark, lake):

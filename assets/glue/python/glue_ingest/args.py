@@ -5,7 +5,11 @@ from .uris import as_prefix
 DEFAULTS = {
     "JOB_NAME": "parquet-conversion-job",
     "input_format": "AUTO",
-    "partition_columns": "ingest_date",
+    "table_format": "PARQUET",
+    "iceberg_catalog": "glue_catalog",
+    "iceberg_snapshot_retention_days": "5",
+    "iceberg_snapshots_to_retain": "1",
+    "iceberg_orphan_file_retention_days": "3",
     "max_files_per_run": "1000",
     "target_file_size_mb": "128",
     "catalog_update": "true",
@@ -39,6 +43,20 @@ def parse_args(argv):
         else:
             i += 1
     return args
+
+
+def _split_partitions(text):
+    """Comma-separated partition entries; commas inside a transform's parentheses stay."""
+    out, depth, current = [], 0, ""
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            out.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    out.append(current.strip())
+    return [c for c in out if c]
 
 
 def flag(value):
@@ -80,7 +98,23 @@ class Config:
         self.table = merged.get("table_name")
         if self.catalog_update and not (self.database and self.table):
             raise ValueError("--database_name and --table_name are required unless --catalog_update false")
-        self.partition_columns = [c.strip() for c in merged["partition_columns"].split(",") if c.strip()]
+        self.table_format = merged["table_format"].upper()
+        if self.table_format not in ("PARQUET", "ICEBERG"):
+            raise ValueError("--table_format must be PARQUET or ICEBERG, got: %s" % self.table_format)
+        self.iceberg = self.table_format == "ICEBERG"
+        if self.iceberg and not (self.database and self.table):
+            raise ValueError("--database_name and --table_name are required with --table_format ICEBERG")
+        default_partitions = "days(_ingested_at)" if self.iceberg else "ingest_date"
+        partitions = merged.get("partition_columns", default_partitions)
+        self.partition_columns = _split_partitions(partitions)
+        self.iceberg_catalog = merged["iceberg_catalog"]
+        self.iceberg_optimizers = [o.strip() for o in merged.get("iceberg_optimizers", "").split(",") if o.strip()]
+        self.iceberg_optimizer_role_arn = merged.get("iceberg_optimizer_role_arn") or None
+        if self.iceberg_optimizers and not self.iceberg_optimizer_role_arn:
+            raise ValueError("--iceberg_optimizer_role_arn is required with --iceberg_optimizers")
+        self.iceberg_settings = {k: merged["iceberg_" + k] for k in (
+            "snapshot_retention_days", "snapshots_to_retain", "orphan_file_retention_days")}
+        self.catalog_id = merged.get("catalog_id") or None
         self.max_files = int(merged["max_files_per_run"])
         self.target_mb = float(merged["target_file_size_mb"])
         self.batch_size = int(merged["batch_size"]) if merged.get("batch_size") else None

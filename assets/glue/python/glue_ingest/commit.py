@@ -78,7 +78,7 @@ class StateStore:
     def pending_exists(self, run_id):
         return self.storage.exists(self.uri("pending", run_id + ".json"))
 
-    def recover(self, lease_seconds=0, now=None):
+    def recover(self, lease_seconds=0, now=None, committed_in_table=None):
         """Repair runs that crashed. Returns {"rolled_back", "finalized", "in_flight"}.
 
         A pending record whose heartbeat is younger than lease_seconds belongs
@@ -87,6 +87,8 @@ class StateStore:
         published files (listed in the pending record before each copy) and
         staging are deleted. A pending run with a commit record is finalized:
         markers are (re)written and staging removed. The pending record goes last.
+        ``committed_in_table(run_ids) -> set``: the runs whose commit is in the
+        table itself (an Iceberg snapshot), for a run that died after it.
         """
         now = time.time() if now is None else now
         self.claimed = set()
@@ -100,16 +102,20 @@ class StateStore:
                 report["in_flight"].append(run_id)
                 self.claimed.update((src["uri"], src["etag"]) for src in record.get("sources", []))
                 continue
-            report[self.settle(record)].append(run_id)
+            report[self.settle(record, committed_in_table)].append(run_id)
             self.storage.delete(pending_uri)
         return report
 
-    def settle(self, record):
+    def settle(self, record, committed_in_table=None):
         """Repairs one run that will not go on: finalizes it if it committed, else rolls it back.
 
         Returns "finalized" or "rolled_back". The pending record is left to the caller.
         """
         run_id = record["run_id"]
+        if (not self.is_committed(run_id) and committed_in_table is not None and "committing" in record
+                and run_id in committed_in_table({run_id})):
+            self.commit({"run_id": run_id, "sources": record["committing"], "files": [],
+                         "recovered_from": "table snapshot"})
         if self.is_committed(run_id):
             committed = self.storage.read_json(self.uri("committed", run_id + ".json"))
             self.write_markers(run_id, committed.get("sources", []))
@@ -206,7 +212,7 @@ def abandon(ctx):
     outcome = None
     if record is not None:
         record["destinations"] = list(ctx.destinations)
-        outcome = ctx.state.settle(record)
+        outcome = ctx.state.settle(record, ctx.iceberg.committed_runs if ctx.iceberg else None)
         ctx.state.delete_pending(ctx.run_id)
     released = 0
     if ctx.ledger:

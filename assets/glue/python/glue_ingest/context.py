@@ -49,6 +49,7 @@ class RunContext:
         self.state = StateStore(self.storage, cfg.state_path)
         self.ledger = None
         self.catalog = None
+        self.iceberg = None
         self.held = []
         self.released = []
         self.lock = threading.Lock()
@@ -70,6 +71,8 @@ class RunContext:
         self.out_schema = None
         self.read_path = None
         self.loaded_bytes = 0
+        self.iceberg_created = False
+        self.snapshot = {}
         self.phases = {}
         self._mark = time.time()
 

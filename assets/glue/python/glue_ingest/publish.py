@@ -16,10 +16,12 @@ def stage_output(ctx, df, total_bytes):
     cfg = ctx.cfg
     data_cols = pt.data_columns(df)
     constants = {}
-    for col in cfg.partition_columns:
+    # An Iceberg table partitions by its own spec when rows are appended; staging is flat.
+    partitions = [] if cfg.iceberg else cfg.partition_columns
+    for col in partitions:
         if col not in data_cols:
             constants[col] = ctx.started.strftime("%Y-%m-%d") if col == "ingest_date" else None
-    prefix, dynamic = pt.split_partitions(cfg.partition_columns, constants)
+    prefix, dynamic = pt.split_partitions(partitions, constants)
     out = pt.accepted_rows(df, ctx.started.isoformat(),
                            {k: v for k, v in constants.items() if k in dynamic})
     ctx.out_schema = out.schema
@@ -85,3 +87,41 @@ def update_catalog(ctx, published):
         if name.lower() not in partition_lower:
             current.setdefault(name.lower(), hive_type)
     ctx.storage.write_json(uri, current)
+
+
+def publish_iceberg(ctx, done):
+    """Appends the staged rows to the Iceberg table as the round's one snapshot.
+
+    Returns the snapshot summary ({} when there was nothing to append). The
+    table is created or evolved first; the pending record names the sources
+    the snapshot covers before it is committed, so recovery can finalize a
+    round that died right after its snapshot.
+    """
+    table = ctx.iceberg
+    staged = ctx.spark.read.parquet(ctx.storage.spark_path(data_root(ctx)))
+    ctx.iceberg_created = table.ensure(staged.schema)
+    sources = [{"uri": f["uri"], "etag": f["etag"], "status": f["status"]} for f in done]
+    with ctx.lock:
+        ctx.pending["committing"] = sources
+    ctx.write_pending()
+    ctx.faults.point("mid_write")
+    return table.append(staged, ctx.run_id, sources)
+
+
+def ensure_iceberg_maintenance(ctx):
+    """The Data Catalog optimizers are on, with the wanted settings, once per settings change."""
+    from . import iceberg
+
+    cfg = ctx.cfg
+    if not cfg.iceberg_optimizers or not ctx.iceberg.exists():
+        return []
+    wanted = {"optimizers": sorted(cfg.iceberg_optimizers), "role": cfg.iceberg_optimizer_role_arn,
+              "settings": cfg.iceberg_settings, "table": [cfg.database, cfg.table]}
+    marker = ctx.state.uri("iceberg_optimizers.json")
+    if ctx.storage.exists(marker) and ctx.storage.read_json(marker) == wanted:
+        return []
+    done = iceberg.ensure_optimizers(ctx.client("glue"), cfg.catalog_id, cfg.database, cfg.table,
+                                     cfg.iceberg_optimizer_role_arn, cfg.iceberg_optimizers,
+                                     cfg.iceberg_settings)
+    ctx.storage.write_json(marker, wanted)
+    return done

@@ -265,6 +265,27 @@ def read_known(ctx, recs, schema):
     return Outcome(staged=True, rejected=rejected), counts
 
 
+def _read_json_lines_with_table_types(ctx, recs, table_types):
+    """JSON Lines against an existing table: existing columns keep the table's types.
+
+    The sampled schema usually suffices (one pass). New columns, in the sample
+    or beyond it, are typed by one inference pass and the batch is parsed
+    again with the table's types plus theirs. None when nested changes need
+    the inferring read (struct changes are conflicts there).
+    """
+    partitions = [] if ctx.cfg.iceberg else ctx.cfg.partition_columns
+    schema = pt.known_read_schema(table_types, _sample_schema(ctx, recs), partitions)
+    if schema is not None:
+        outcome = read_known(ctx, recs, schema)
+        if outcome is not None:
+            return outcome
+    inferred = ctx.spark.read.option("mode", "PERMISSIVE").json(_paths(ctx, recs)).schema
+    schema = pt.evolved_read_schema(table_types, inferred, partitions)
+    if schema is None:
+        return None
+    return read_known(ctx, recs, schema)
+
+
 def _histogram(text, n):
     """Exact per-index counts from ``histogram_numeric`` (exact while distinct values <= bins)."""
     counts = [0] * n
@@ -289,11 +310,9 @@ def read_all(ctx, table_types):
                            str(max(32, len(recs) + 1)))
     try:
         if recs and table_types and set(groups) == {("JSON", False)}:
-            schema = pt.known_read_schema(table_types, _sample_schema(ctx, recs), ctx.cfg.partition_columns)
-            if schema is not None:
-                known = read_known(ctx, recs, schema)
-                if known is not None:
-                    return known
+            known = _read_json_lines_with_table_types(ctx, recs, table_types)
+            if known is not None:
+                return known
         return load(ctx, groups, table_types)
     except Exception as err:
         log("batch read failed (%s); isolating bad files" % str(err).splitlines()[0][:300])
@@ -317,7 +336,9 @@ def read_all(ctx, table_types):
 
 
 def table_types(ctx):
-    """{column: hive type} the batch must agree with: the catalog table's, or the state's."""
+    """{column: hive type} the batch must agree with: the table's, or the state's."""
+    if ctx.iceberg:
+        return ctx.iceberg.column_types()
     if ctx.catalog:
         return ctx.catalog.column_types()
     uri = ctx.state.uri("table_schema.json")

@@ -17,6 +17,7 @@ from . import read as read_phase
 from . import stats as stats_phase
 from .args import DEFAULTS, Config, parse_args
 from .catalog import Catalog
+from .iceberg import IcebergTable
 from .context import RunContext, log
 from .ledger import Ledger
 
@@ -55,12 +56,19 @@ def run_round(ctx, condition, event_count, recovery):
         if outcome.df is not None:
             outcome.df.unpersist()
     published, partition_dirs = [], set()
-    if sum(f["rows_out"] for f in ctx.files):
+    rows_out = sum(f["rows_out"] for f in ctx.files)
+    if ctx.iceberg:
+        if rows_out:
+            ctx.snapshot = publish_phase.publish_iceberg(
+                ctx, [f for f in ctx.files if f["status"] in ("ok", "quarantined")])
+    elif rows_out:
         published, partition_dirs = publish_phase.publish(ctx)
     ctx.faults.point("after_write")
     ctx.timed("write")
 
-    if published:
+    if ctx.iceberg:
+        publish_phase.ensure_iceberg_maintenance(ctx)
+    elif published:
         publish_phase.update_catalog(ctx, published)
     ctx.faults.point("after_catalog")
     ctx.timed("catalog")
@@ -85,13 +93,17 @@ def execute(ctx):
     """Recovery, then rounds while objects wait and the drain budget lasts; returns the run's stats."""
     cfg = ctx.cfg
     began = time.time()
-    recovery = ctx.state.recover(lease_seconds=cfg.visibility)
+    if cfg.iceberg:
+        ctx.iceberg = IcebergTable(ctx.spark, cfg.iceberg_catalog, cfg.database, cfg.table,
+                                   cfg.output_path, cfg.partition_columns)
+    elif cfg.catalog_update:
+        ctx.catalog = Catalog(ctx.client("glue"), cfg.database, cfg.table,
+                              cfg.output_path, cfg.partition_columns)
+    recovery = ctx.state.recover(lease_seconds=cfg.visibility,
+                                 committed_in_table=ctx.iceberg.committed_runs if ctx.iceberg else None)
     if any(recovery.values()):
         log("recovered: %s" % recovery)
     condition, event_count = discover_phase.batch_condition(ctx)
-    if cfg.catalog_update:
-        ctx.catalog = Catalog(ctx.client("glue"), cfg.database, cfg.table,
-                              cfg.output_path, cfg.partition_columns)
     if cfg.queue_url:
         ctx.ledger = Ledger(ctx.client("sqs"), cfg.queue_url, cfg.visibility, cfg.wait_seconds,
                             cfg.ledger_dlq_url)

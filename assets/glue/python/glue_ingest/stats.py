@@ -32,7 +32,8 @@ def document(ctx, condition, event_count, done, published, rejected_uri, recover
         "rows_in": totals["rows_in"], "rows_out": totals["rows_out"],
         "rows_rejected": totals["rows_rejected"],
         "bytes_in": sum(f["bytes"] for f in done),
-        "output_files": len(published), "output_paths": published,
+        "output_files": len(published) or int(ctx.snapshot.get("added-data-files", 0) or 0),
+        "output_paths": published,
         "rejected_records_path": rejected_uri,
         "messages_received": len(ctx.round_messages),
         "messages_unparseable": sum(1 for m in ctx.round_messages if m["error"]),
@@ -42,6 +43,9 @@ def document(ctx, condition, event_count, done, published, rejected_uri, recover
         "seconds": round(time.time() - began, 3),
         "phase_seconds": dict(ctx.phases),
         "read_path": ctx.read_path,
+        "table_format": cfg.table_format,
+        "snapshot": {k: ctx.snapshot.get(k) for k in ("cdk-edgw.run-id", "added-data-files", "added-records")}
+        if ctx.snapshot else None,
     }
 
 

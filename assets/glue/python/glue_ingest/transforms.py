@@ -376,6 +376,7 @@ def known_read_schema(table_types, sample_schema, partition_columns=()):
     if not table_types:
         return None
     by_lower = {f.name.lower(): f for f in sample_schema.fields} if sample_schema else {}
+    by_lower.pop(CORRUPT_COLUMN.lower(), None)
     table_lower = {k.lower() for k in table_types}
     if set(by_lower) - table_lower - {CORRUPT_COLUMN.lower()}:
         return None
@@ -393,6 +394,31 @@ def known_read_schema(table_types, sample_schema, partition_columns=()):
             return None
         fields.append(field)
     return T.StructType(fields)
+
+
+def evolved_read_schema(table_types, inferred, partition_columns=()):
+    """The table's columns with the table's types, then the inferred columns it lacks.
+
+    Used when a batch brings new columns: they take the types full inference
+    gave them (widened like ``normalize_types``), while existing columns keep
+    the table's, so a value that does not fit is rejected row by row. None
+    when nesting the unknown-key check cannot cover is involved.
+    """
+    schema = known_read_schema(table_types, None, partition_columns) if table_types else T.StructType([])
+    if schema is None:
+        return None
+    by_lower = {f.name.lower(): f for f in inferred.fields if f.name != CORRUPT_COLUMN}
+    fields = []
+    for field in schema.fields:
+        seen = by_lower.get(field.name.lower())
+        fields.append(T.StructField(seen.name if seen is not None else field.name, field.dataType, True))
+    known = {f.name.lower() for f in fields} | {SOURCE_COLUMN.lower(), INGESTED_COLUMN.lower()}
+    known |= {p.lower() for p in partition_columns}
+    for name, field in by_lower.items():
+        if name not in known:
+            fields.append(T.StructField(field.name, _normalize_type(field.dataType), True))
+    evolved = T.StructType(fields)
+    return evolved if all(_checkable(f.dataType) for f in evolved.fields) else None
 
 
 def _checkable(data_type, depth=0):
