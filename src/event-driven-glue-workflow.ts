@@ -1,7 +1,6 @@
 import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
@@ -14,8 +13,11 @@ import { Construct } from 'constructs';
 import { EventSource } from './event-source';
 import { GlueWorkflowTarget } from './glue-workflow-target';
 import { ParquetConversionJob, ParquetConversionOptions } from './parquet-conversion-job';
-import { defaultTableName } from './private/naming';
+import { createAccessLogsBucket, createDataBucket } from './private/buckets';
+import { createEncryptedQueue, EventLedger, MAX_VISIBILITY_TIMEOUT } from './private/ledger';
 import { acknowledgeRules } from './private/nag';
+import { defaultTableName } from './private/naming';
+import { createPipelineAlarms, FAILED_JOB_STATES, queueAgeMetric, queueDepthMetric, ruleMetric } from './private/observability';
 import {
   validateIntegerAtLeast,
   validateIntegerRange,
@@ -27,12 +29,6 @@ import {
 /** Glue's limits for an EVENT trigger's `EventBatchingCondition`. */
 const MAX_BATCH_SIZE = 100;
 const MAX_BATCH_WINDOW_SECONDS = 900;
-/** SQS caps a visibility timeout at 12 hours; the ledger's must exceed the job timeout. */
-const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
-const VISIBILITY_MARGIN = Duration.minutes(5);
-/** The Glue job states that count as a failed run. */
-const FAILED_JOB_STATES = ['FAILED', 'TIMEOUT', 'ERROR'];
-const RETENTION = Duration.days(14);
 
 /**
  * How the construct-created bucket is encrypted.
@@ -279,7 +275,6 @@ export class EventDrivenGlueWorkflow extends Construct {
   /** The CloudWatch alarms created by the construct. */
   public readonly alarms: cloudwatch.IAlarm[] = [];
 
-  private readonly batchWindowSeconds: number;
   private jobFailureRule?: events.Rule;
 
   constructor(scope: Construct, id: string, props: EventDrivenGlueWorkflowProps = {}) {
@@ -295,105 +290,85 @@ export class EventDrivenGlueWorkflow extends Construct {
     validateIntegerRange('eventRetryAttempts', props.eventRetryAttempts, 0, 185);
     const batchSize = props.batchSize ?? MAX_BATCH_SIZE;
     const batchWindow = props.batchWindow ?? Duration.seconds(MAX_BATCH_WINDOW_SECONDS);
-    this.batchWindowSeconds = batchWindow.toSeconds();
     const maxConcurrentRuns = props.maxConcurrentRuns ?? 1;
+    const jobTimeout = props.jobTimeout ?? Duration.hours(1);
     const useDefaultJob = props.job === undefined;
     const useLedger = props.eventLedger ?? useDefaultJob;
     if (useDefaultJob) {
       this.validateNoFeedbackLoop(props);
     }
     const description = props.description ?? `New objects under '${this.inputPrefix}' start a batched Glue workflow run`;
+    const source = props.eventSource ?? EventSource.s3EventBridge();
 
+    // Storage and keys.
     this.encryptionKey = props.encryptionKey ?? (useDefaultJob || props.bucketEncryption === BucketEncryptionMode.KMS
       ? new kms.Key(this, 'Key', {
         enableKeyRotation: true,
         description: `Encrypts the Glue logs and job bookmarks of ${this.node.path}`,
       })
       : undefined);
-    const source = props.eventSource ?? EventSource.s3EventBridge();
     if (!props.bucket && (props.serverAccessLogs ?? true)) {
-      this.accessLogsBucket = this.createAccessLogsBucket();
+      this.accessLogsBucket = createAccessLogsBucket(this);
     }
-    this.bucket = props.bucket ?? this.createBucket(props, source.kind === 'S3_EVENTBRIDGE');
+    this.bucket = props.bucket ?? createDataBucket(this, {
+      encryptionKey: props.bucketEncryption === BucketEncryptionMode.KMS ? this.encryptionKey : undefined,
+      versioned: props.versioned ?? false,
+      accessLogsBucket: this.accessLogsBucket,
+      eventBridge: source.kind === 'S3_EVENTBRIDGE',
+    });
 
+    // Workflow and queues.
     this.workflow = new glue.Workflow(this, 'Workflow', {
       workflowName: props.workflowName,
       description,
       maxConcurrentRuns,
     });
-
-    this.deadLetterQueue = this.createQueue('DeadLetterQueue');
+    this.deadLetterQueue = createEncryptedQueue(this, 'DeadLetterQueue');
     acknowledgeRules(this.deadLetterQueue, {
       'AwsSolutions-SQS3': 'This queue is the dead-letter queue of the EventBridge rule targets; it needs no dead-letter queue of its own.',
     });
-
-    const jobTimeout = props.jobTimeout ?? Duration.hours(1);
     if (useLedger) {
-      this.ledgerDeadLetterQueue = this.createQueue('LedgerDeadLetterQueue');
-      acknowledgeRules(this.ledgerDeadLetterQueue, {
-        'AwsSolutions-SQS3': 'This queue is the event ledger\'s dead-letter queue; it needs no dead-letter queue of its own.',
-      });
-      this.ledgerQueue = this.createQueue('LedgerQueue', {
-        visibilityTimeout: this.ledgerVisibilityTimeout(jobTimeout),
-        deadLetterQueue: { queue: this.ledgerDeadLetterQueue, maxReceiveCount: props.ledgerMaxReceiveCount ?? 3 },
-      });
+      const ledger = new EventLedger(this, { jobTimeout, maxReceiveCount: props.ledgerMaxReceiveCount });
+      this.ledgerQueue = ledger.queue;
+      this.ledgerDeadLetterQueue = ledger.deadLetterQueue;
     }
 
+    // The job.
     if (props.job) {
       this.job = props.job;
     } else {
-      this.securityConfiguration = new glue.SecurityConfiguration(this, 'SecurityConfiguration', {
-        s3Encryption: this.bucket.encryptionKey
-          ? glue.S3Encryption.kms(this.bucket.encryptionKey)
-          : glue.S3Encryption.s3Managed(),
-        cloudWatchEncryption: glue.CloudWatchEncryption.kms(this.encryptionKey),
-        jobBookmarksEncryption: glue.JobBookmarksEncryption.clientSideKms(this.encryptionKey),
+      const encryptionKey = this.encryptionKey!;
+      this.securityConfiguration = this.createSecurityConfiguration(encryptionKey);
+      this.conversionJob = this.createDefaultJob(id, props, {
+        encryptionKey, securityConfiguration: this.securityConfiguration, maxConcurrentRuns,
       });
-      this.allowGlueLogsToUseKey();
-      this.conversionJob = new ParquetConversionJob(this, 'ConversionJob', {
-        ...props,
-        bucket: this.bucket,
-        inputPrefix: this.inputPrefix,
-        ledgerQueue: this.ledgerQueue,
-        securityConfiguration: this.securityConfiguration,
-        encryptionKey: this.encryptionKey,
-        maxConcurrentRuns,
-        tableName: props.tableName ?? defaultTableName(id),
-      });
-      this.conversionJob.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'ReadBatchEventIds',
-        actions: ['glue:GetWorkflowRunProperties'],
-        resources: [this.workflow.workflowArn],
-      }));
       this.job = this.conversionJob.job;
       this.database = this.conversionJob.database;
       this.table = this.conversionJob.table;
     }
-
     this.trigger = this.workflow.addEventTrigger('EventTrigger', {
       description,
       actions: [glue.Action.job(this.job, {
         arguments: {
           '--batch_size': Token.asString(batchSize),
-          '--batch_window_seconds': Token.asString(this.batchWindowSeconds),
+          '--batch_window_seconds': Token.asString(batchWindow.toSeconds()),
         },
       })],
       eventBatchingCondition: { batchSize, batchWindow },
     });
 
+    // The rule: new objects notify the workflow and, with a ledger, are recorded in it.
     this.eventRole = props.eventRole ?? new iam.Role(this, 'EventRole', {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
       description: 'Lets EventBridge notify the Glue workflow of new objects',
     });
-
     const sourceConfig = source._bind(this, {
       bucket: this.bucket,
       inputPrefix: this.inputPrefix,
-      keyFilter: renderKeyFilter(this.inputPrefix, props.inputSuffixes),
+      inputSuffixes: props.inputSuffixes,
       logBucket: this.accessLogsBucket,
     });
     this.trail = sourceConfig.trail;
-
     const rule = new events.Rule(this, 'Rule', {
       description,
       eventPattern: {
@@ -414,7 +389,17 @@ export class EventDrivenGlueWorkflow extends Construct {
     this.rule = rule;
 
     if (props.alarms ?? true) {
-      this.createAlarms(jobTimeout, props.alarmTopic);
+      this.alarms.push(...createPipelineAlarms(this, {
+        metrics: {
+          failedInvocations: this.metricFailedInvocations(),
+          deadLetters: this.metricDeadLetters(),
+          ledgerDeadLetters: this.ledgerQueue ? this.metricLedgerDeadLetters() : undefined,
+          ledgerOldestMessageAge: this.ledgerQueue ? this.metricLedgerOldestMessageAge() : undefined,
+          jobFailures: this.metricJobFailures(),
+        },
+        ledgerStuckAfterSeconds: ledgerStuckAfterSeconds(batchWindow, jobTimeout),
+        topic: props.alarmTopic,
+      }));
     }
   }
 
@@ -446,14 +431,7 @@ export class EventDrivenGlueWorkflow extends Construct {
    * @default - sum over 5 minutes
    */
   public metricFailedInvocations(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/Events',
-      metricName: 'FailedInvocations',
-      dimensionsMap: { RuleName: this.rule.ruleName },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return ruleMetric('FailedInvocations', this.rule.ruleName, props);
   }
 
   /**
@@ -462,9 +440,7 @@ export class EventDrivenGlueWorkflow extends Construct {
    * @default - maximum over 5 minutes
    */
   public metricDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5), ...props,
-    });
+    return queueDepthMetric(this.deadLetterQueue, props);
   }
 
   /**
@@ -473,9 +449,7 @@ export class EventDrivenGlueWorkflow extends Construct {
    * @default - maximum over 5 minutes
    */
   public metricLedgerDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.requireLedger('metricLedgerDeadLetters', this.ledgerDeadLetterQueue).metricApproximateNumberOfMessagesVisible({
-      statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5), ...props,
-    });
+    return queueDepthMetric(this.requireLedger('metricLedgerDeadLetters', this.ledgerDeadLetterQueue), props);
   }
 
   /**
@@ -484,9 +458,7 @@ export class EventDrivenGlueWorkflow extends Construct {
    * @default - maximum over 5 minutes
    */
   public metricLedgerOldestMessageAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.requireLedger('metricLedgerOldestMessageAge', this.ledgerQueue).metricApproximateAgeOfOldestMessage({
-      statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5), ...props,
-    });
+    return queueAgeMetric(this.requireLedger('metricLedgerOldestMessageAge', this.ledgerQueue), props);
   }
 
   /**
@@ -496,15 +468,7 @@ export class EventDrivenGlueWorkflow extends Construct {
    */
   public metricJobFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     this.jobFailureRule ??= this.onJobFailure('JobFailureRule', { description: 'Runs of the pipeline job that ended FAILED, TIMEOUT or ERROR' });
-    const rule = this.jobFailureRule;
-    return new cloudwatch.Metric({
-      namespace: 'AWS/Events',
-      metricName: 'TriggeredRules',
-      dimensionsMap: { RuleName: rule.ruleName },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return ruleMetric('TriggeredRules', this.jobFailureRule.ruleName, props);
   }
 
   /**
@@ -517,53 +481,37 @@ export class EventDrivenGlueWorkflow extends Construct {
     return this.conversionJob.grantReadOutput(grantee);
   }
 
-  private createAccessLogsBucket(): s3.IBucket {
-    const logs = new s3.Bucket(this, 'AccessLogsBucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
+  /** Encryption of the default job's S3 writes (as the bucket's), logs and bookmarks (with the key). */
+  private createSecurityConfiguration(encryptionKey: kms.IKey): glue.SecurityConfiguration {
+    const configuration = new glue.SecurityConfiguration(this, 'SecurityConfiguration', {
+      s3Encryption: this.bucket.encryptionKey
+        ? glue.S3Encryption.kms(this.bucket.encryptionKey)
+        : glue.S3Encryption.s3Managed(),
+      cloudWatchEncryption: glue.CloudWatchEncryption.kms(encryptionKey),
+      jobBookmarksEncryption: glue.JobBookmarksEncryption.clientSideKms(encryptionKey),
     });
-    acknowledgeRules(logs, {
-      'AwsSolutions-S1': 'This bucket is the server access log destination; logging its own access would log forever.',
-    });
-    return logs;
+    this.allowGlueLogsToUseKey();
+    return configuration;
   }
 
-  private createBucket(props: EventDrivenGlueWorkflowProps, eventBridge: boolean): s3.IBucket {
-    const mode = props.bucketEncryption ?? BucketEncryptionMode.S3_MANAGED;
-    const bucket = new s3.Bucket(this, 'Bucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: mode === BucketEncryptionMode.KMS ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
-      encryptionKey: mode === BucketEncryptionMode.KMS ? this.encryptionKey : undefined,
-      bucketKeyEnabled: mode === BucketEncryptionMode.KMS ? true : undefined,
-      enforceSSL: true,
-      versioned: props.versioned ?? false,
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: this.accessLogsBucket ? 'data-bucket/' : undefined,
-    });
-    if (!this.accessLogsBucket) {
-      acknowledgeRules(bucket, {
-        'AwsSolutions-S1': 'Server access logs were turned off with serverAccessLogs: false.',
-      });
-    }
-    if (eventBridge) {
-      // EventBridge delivery set on the bucket resource itself: no custom-resource Lambda.
-      const cfnBucket = bucket.node.defaultChild as s3.CfnBucket;
-      cfnBucket.notificationConfiguration = {
-        eventBridgeConfiguration: { eventBridgeEnabled: true },
-      };
-    }
-    return bucket;
-  }
-
-  private createQueue(id: string, props: sqs.QueueProps = {}): sqs.Queue {
-    return new sqs.Queue(this, id, {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: RETENTION,
+  /** The default job, with the right to read its workflow run's event IDs. */
+  private createDefaultJob(id: string, props: EventDrivenGlueWorkflowProps, wiring: DefaultJobWiring): ParquetConversionJob {
+    const job = new ParquetConversionJob(this, 'ConversionJob', {
       ...props,
+      bucket: this.bucket,
+      inputPrefix: this.inputPrefix,
+      ledgerQueue: this.ledgerQueue,
+      securityConfiguration: wiring.securityConfiguration,
+      encryptionKey: wiring.encryptionKey,
+      maxConcurrentRuns: wiring.maxConcurrentRuns,
+      tableName: props.tableName ?? defaultTableName(id),
     });
+    job.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReadBatchEventIds',
+      actions: ['glue:GetWorkflowRunProperties'],
+      resources: [this.workflow.workflowArn],
+    }));
+    return job;
   }
 
   /** CloudWatch Logs encrypts the job's log groups with the key: its key policy must allow that. */
@@ -585,20 +533,6 @@ export class EventDrivenGlueWorkflow extends Construct {
         },
       },
     }));
-  }
-
-  private ledgerVisibilityTimeout(jobTimeout: Duration): Duration {
-    if (jobTimeout.isUnresolved()) {
-      return MAX_VISIBILITY_TIMEOUT;
-    }
-    const seconds = jobTimeout.toSeconds() + VISIBILITY_MARGIN.toSeconds();
-    const max = MAX_VISIBILITY_TIMEOUT.toSeconds() - VISIBILITY_MARGIN.toSeconds();
-    if (seconds > MAX_VISIBILITY_TIMEOUT.toSeconds()) {
-      throw new Error(
-        `'jobTimeout' must be at most ${max / 60} minutes with the event ledger (its visibility timeout must exceed the job timeout, and SQS allows 12 hours), got: ${jobTimeout.toMinutes({ integral: false })} minutes`,
-      );
-    }
-    return Duration.seconds(seconds);
   }
 
   /** The job's own writes must never match the input filter, or every run would trigger the next. */
@@ -626,36 +560,6 @@ export class EventDrivenGlueWorkflow extends Construct {
     }
   }
 
-  private createAlarms(jobTimeout: Duration, topic: sns.ITopic | undefined): void {
-    const add = (id: string, metric: cloudwatch.Metric, threshold: number, description: string) => {
-      const alarm = metric.createAlarm(this, id, {
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      if (topic) {
-        alarm.addAlarmAction(new cwActions.SnsAction(topic));
-      }
-      this.alarms.push(alarm);
-    };
-    add('FailedInvocationsAlarm', this.metricFailedInvocations(), 1,
-      'EventBridge failed to deliver events of the pipeline rule to a target');
-    add('DeadLetterAlarm', this.metricDeadLetters(), 1,
-      'Events the pipeline rule could not deliver are waiting in its dead-letter queue');
-    if (this.ledgerQueue) {
-      add('LedgerDeadLetterAlarm', this.metricLedgerDeadLetters(), 1,
-        'Objects whose processing failed repeatedly are waiting in the ledger dead-letter queue');
-      const stuckAfter = Token.isUnresolved(this.batchWindowSeconds) || jobTimeout.isUnresolved()
-        ? MAX_BATCH_WINDOW_SECONDS + MAX_VISIBILITY_TIMEOUT.toSeconds()
-        : this.batchWindowSeconds + jobTimeout.toSeconds();
-      add('LedgerStuckAlarm', this.metricLedgerOldestMessageAge(), stuckAfter,
-        `A new object has waited longer than the batch window plus the job timeout (${stuckAfter} s): the pipeline is stuck`);
-    }
-    add('JobFailureAlarm', this.metricJobFailures(), 1, 'A run of the pipeline job ended FAILED, TIMEOUT or ERROR');
-  }
-
   private requireLedger(method: string, queue: sqs.IQueue | undefined): sqs.IQueue {
     if (!queue) {
       throw new Error(`${method}() needs the event ledger; it is off for this pipeline (eventLedger: false)`);
@@ -664,28 +568,17 @@ export class EventDrivenGlueWorkflow extends Construct {
   }
 }
 
-/**
- * The `detail.object.key` filter: EventBridge cannot combine `prefix` and
- * `suffix` on one field, so both together become one `wildcard` per suffix.
- */
-function renderKeyFilter(prefix: string, suffixes: string[] | undefined): string[] | undefined {
-  const hasSuffixes = suffixes !== undefined && suffixes.length > 0;
-  if (prefix === '' && !hasSuffixes) {
-    return undefined;
-  }
-  if (!hasSuffixes) {
-    return events.Match.prefix(prefix);
-  }
-  if (prefix === '') {
-    return suffixes.flatMap((suffix) => events.Match.suffix(suffix));
-  }
-  return suffixes.flatMap((suffix) => events.Match.wildcard(`${escapeWildcard(prefix)}*${escapeWildcard(suffix)}`));
+/** What the pipeline hands its default job besides the user's props. */
+interface DefaultJobWiring {
+  readonly encryptionKey: kms.IKey;
+  readonly securityConfiguration: glue.ISecurityConfiguration;
+  readonly maxConcurrentRuns: number;
 }
 
-/** Escapes the characters that EventBridge `wildcard` matching treats specially. */
-function escapeWildcard(value: string): string {
-  if (Token.isUnresolved(value)) {
-    throw new Error(`'inputPrefix' and 'inputSuffixes' must be known at synth time when both are set, got a token: ${value}`);
+/** A new object waiting longer than the batch window plus a whole job run means nothing drains the ledger. */
+function ledgerStuckAfterSeconds(batchWindow: Duration, jobTimeout: Duration): number {
+  if (batchWindow.isUnresolved() || jobTimeout.isUnresolved()) {
+    return MAX_BATCH_WINDOW_SECONDS + MAX_VISIBILITY_TIMEOUT.toSeconds();
   }
-  return value.replace(/[\\*]/g, (c) => `\\${c}`);
+  return batchWindow.toSeconds() + jobTimeout.toSeconds();
 }
