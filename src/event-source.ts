@@ -32,7 +32,8 @@ export abstract class EventSource {
 
   /**
    * CloudTrail S3 data events (PutObject, CompleteMultipartUpload, CopyObject)
-   * reach EventBridge as "AWS API Call via CloudTrail". Costs CloudTrail data-event
+   * reach EventBridge as "AWS API Call via CloudTrail". Only successful calls match:
+   * a call with an `errorCode` created no object. Costs CloudTrail data-event
    * charges, but works for buckets whose notification settings you cannot change.
    */
   public static cloudTrail(options: CloudTrailSourceOptions = {}): EventSource {
@@ -118,6 +119,8 @@ class CloudTrailSource extends EventSource {
       detail: {
         eventSource: ['s3.amazonaws.com'],
         eventName: OBJECT_CREATING_CALLS,
+        // CloudTrail also logs calls S3 refused (AccessDenied, NoSuchUpload, ...): no object was created.
+        errorCode: events.Match.doesNotExist(),
         requestParameters: {
           bucketName: [options.bucket.bucketName],
           ...(keyFilter ? { key: keyFilter } : {}),

@@ -93,9 +93,10 @@ def s3_object_created_event(bucket: str, key: str, etag: str = "d41d8cd98f00b204
     }
 
 
-def cloudtrail_put_object_event(bucket: str, key: str, event_name: str = "PutObject") -> dict[str, Any]:
-    """A CloudTrail S3 data event as EventBridge delivers it."""
-    return {
+def cloudtrail_put_object_event(bucket: str, key: str, event_name: str = "PutObject",
+                                error_code: str | None = None) -> dict[str, Any]:
+    """A CloudTrail S3 data event as EventBridge delivers it; with `error_code`, a call S3 refused."""
+    event = {
         "version": "0",
         "id": "36eb8523-97d0-4518-b33d-ee3579ff19f0",
         "detail-type": "AWS API Call via CloudTrail",
@@ -117,6 +118,10 @@ def cloudtrail_put_object_event(bucket: str, key: str, event_name: str = "PutObj
             "eventCategory": "Data",
         },
     }
+    if error_code is not None:
+        event["detail"]["errorCode"] = error_code
+        event["detail"]["errorMessage"] = "Access Denied"
+    return event
 
 
 def pipeline_rule(template: Template) -> tuple[str, dict[str, Any]]:

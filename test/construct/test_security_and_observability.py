@@ -381,6 +381,7 @@ def test_cloudtrail_rule_pattern(cloudtrail_variant):
     pattern = pipeline_rule(template)[1]["Properties"]["EventPattern"]
     assert pattern["detail-type"] == ["AWS API Call via CloudTrail"]
     assert pattern["detail"]["eventName"] == ["PutObject", "CompleteMultipartUpload", "CopyObject"]
+    assert pattern["detail"]["errorCode"] == [{"exists": False}]
     assert pattern["detail"]["requestParameters"] == {"bucketName": [{"Ref": bucket}], "key": [{"prefix": "incoming/"}]}
 
 
@@ -406,6 +407,12 @@ def test_cloudtrail_pattern_matches_object_creating_calls(cloudtrail_variant, ev
 def test_cloudtrail_pattern_rejects_other_calls(cloudtrail_variant, bucket, key, event_name):
     pattern = s3_rule_pattern(cloudtrail_variant[2])
     assert not matches(pattern, cloudtrail_put_object_event(bucket, key, event_name))
+
+
+def test_cloudtrail_pattern_ignores_a_refused_call(cloudtrail_variant):
+    pattern = s3_rule_pattern(cloudtrail_variant[2])
+    assert not matches(pattern, cloudtrail_put_object_event(BUCKET, "incoming/a.json", error_code="AccessDenied"))
+    assert matches(pattern, cloudtrail_put_object_event(BUCKET, "incoming/a.json"))
 
 
 def test_cloudtrail_pattern_rejects_s3_eventbridge_event(cloudtrail_variant):
