@@ -350,8 +350,8 @@ export class EventDrivenGlueWorkflow extends Construct {
       description,
       actions: [glue.Action.job(this.job, {
         arguments: {
-          '--batch_size': Token.asString(batchSize),
-          '--batch_window_seconds': Token.asString(batchWindow.toSeconds()),
+          '--batch_size': numberArgument(batchSize),
+          '--batch_window_seconds': numberArgument(batchWindow.toSeconds()),
         },
       })],
       eventBatchingCondition: { batchSize, batchWindow },
@@ -573,6 +573,11 @@ interface DefaultJobWiring {
   readonly encryptionKey: kms.IKey;
   readonly securityConfiguration: glue.ISecurityConfiguration;
   readonly maxConcurrentRuns: number;
+}
+
+/** Glue job arguments are strings: a number renders as one, a token stays a reference. */
+function numberArgument(value: number): string {
+  return Token.isUnresolved(value) ? Token.asString(value) : String(value);
 }
 
 /** A new object waiting longer than the batch window plus a whole job run means nothing drains the ledger. */

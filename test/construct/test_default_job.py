@@ -172,14 +172,21 @@ def test_trigger_action_passes_batch_arguments(default):
     job = only_resource(template, "AWS::Glue::Job")[0]
     template.has_resource_properties("AWS::Glue::Trigger", {"Actions": [{
         "JobName": {"Ref": job},
-        "Arguments": {"--batch_size": 100, "--batch_window_seconds": 900},
+        "Arguments": {"--batch_size": "100", "--batch_window_seconds": "900"},
     }]})
+
+
+def test_trigger_arguments_are_strings(default):
+    _, trigger = only_resource(default["template"], "AWS::Glue::Trigger")
+    arguments = trigger["Properties"]["Actions"][0]["Arguments"]
+    assert arguments == {"--batch_size": "100", "--batch_window_seconds": "900"}
+    assert all(isinstance(value, str) for value in arguments.values())
 
 
 def test_trigger_arguments_follow_batching_overrides():
     _, _, template = synth_props(batch_size=5, batch_window=Duration.minutes(2))
     template.has_resource_properties("AWS::Glue::Trigger", {"Actions": [Match.object_like({
-        "Arguments": {"--batch_size": 5, "--batch_window_seconds": 120},
+        "Arguments": {"--batch_size": "5", "--batch_window_seconds": "120"},
     })]})
 
 
