@@ -501,6 +501,7 @@ export class EventDrivenGlueWorkflow extends Construct {
       bucket: this.bucket,
       inputPrefix: this.inputPrefix,
       ledgerQueue: this.ledgerQueue,
+      ledgerDeadLetterQueue: this.ledgerDeadLetterQueue,
       securityConfiguration: wiring.securityConfiguration,
       encryptionKey: wiring.encryptionKey,
       maxConcurrentRuns: wiring.maxConcurrentRuns,
@@ -508,7 +509,7 @@ export class EventDrivenGlueWorkflow extends Construct {
     });
     job.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReadBatchEventIds',
-      actions: ['glue:GetWorkflowRunProperties'],
+      actions: ['glue:GetWorkflowRunProperties', 'glue:GetWorkflowRun'],
       resources: [this.workflow.workflowArn],
     }));
     return job;

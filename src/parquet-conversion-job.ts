@@ -8,10 +8,16 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeIamWildcards } from './private/nag';
 import { defaultTableName } from './private/naming';
-import { validateIntegerAtLeast, validateKeyPrefix } from './private/validation';
+import { JOB_METRICS_NAMESPACE } from './private/observability';
+import { validateIntegerAtLeast, validateKeyPrefix, validateWholeSeconds } from './private/validation';
 
 /** How long a run holds the ledger messages it took before renewing them. */
 const LEDGER_LEASE = Duration.minutes(10);
+/** Ledger messages older than this are parked in the ledger's dead-letter queue by the job. */
+const DEFAULT_LEDGER_MAX_MESSAGE_AGE = Duration.days(7);
+/** Bounds of `ledgerMaxMessageAge`: the ledger keeps messages 14 days, so the job must act before. */
+const MIN_LEDGER_MAX_MESSAGE_AGE = Duration.hours(1);
+const MAX_LEDGER_MAX_MESSAGE_AGE = Duration.days(13);
 
 /** Where the PySpark job's files live inside the package. */
 const GLUE_ASSETS = path.join(__dirname, '..', 'assets', 'glue');
@@ -154,6 +160,24 @@ export interface ParquetConversionOptions {
    * @default Size.mebibytes(128)
    */
   readonly targetFileSize?: Size;
+
+  /**
+   * How long one run keeps taking new rounds of `maxFilesPerRun` objects from the
+   * ledger before it stops and leaves the rest to the next run. At least 1 minute
+   * and less than `jobTimeout`, so a run ends its last round and commits in time.
+   *
+   * @default - half of `jobTimeout` (30 minutes with the default timeout)
+   */
+  readonly drainTimeBudget?: Duration;
+
+  /**
+   * Age after which the job moves a ledger message it receives to the ledger's
+   * dead-letter queue, with the reason, instead of processing it. Whole seconds
+   * from 1 hour to 13 days: the ledger keeps messages 14 days, so none expires unseen.
+   *
+   * @default Duration.days(7)
+   */
+  readonly ledgerMaxMessageAge?: Duration;
 }
 
 /**
@@ -176,6 +200,14 @@ export interface ParquetConversionJobProps extends ParquetConversionOptions {
    * @default - no ledger: the job runs only in replay mode, with `--input_files`
    */
   readonly ledgerQueue?: sqs.IQueue;
+
+  /**
+   * The ledger's dead-letter queue: the job parks messages older than
+   * `ledgerMaxMessageAge` there, and the role may send to it.
+   *
+   * @default - no dead-letter queue is passed to the job
+   */
+  readonly ledgerDeadLetterQueue?: sqs.IQueue;
 
   /**
    * Security configuration of the job runs (S3, CloudWatch Logs and bookmark encryption).
@@ -277,6 +309,10 @@ export class ParquetConversionJob extends Construct {
     validateIntegerAtLeast('maxFilesPerRun', props.maxFilesPerRun, 1);
     validateIntegerAtLeast('jobMaxRetries', props.jobMaxRetries, 0);
     validatePartitionColumns(partitionColumns);
+    validateWholeSeconds('ledgerMaxMessageAge', props.ledgerMaxMessageAge,
+      MIN_LEDGER_MAX_MESSAGE_AGE.toSeconds(), MAX_LEDGER_MAX_MESSAGE_AGE.toSeconds(),
+      `between ${MIN_LEDGER_MAX_MESSAGE_AGE.toSeconds()} (1 hour) and ${MAX_LEDGER_MAX_MESSAGE_AGE.toSeconds()} (13 days, under the ledger's 14-day retention)`);
+    validateDrainTimeBudget(props.drainTimeBudget, this.timeout);
 
     this.tableName = props.tableName ?? defaultTableName(id);
     validateTableName(this.tableName);
@@ -307,6 +343,7 @@ export class ParquetConversionJob extends Construct {
       '--partition_columns': partitionColumns.join(','),
       '--max_files_per_run': String(props.maxFilesPerRun ?? 1000),
       '--target_file_size_mb': String(targetFileSize.toMebibytes()),
+      '--metrics_namespace': JOB_METRICS_NAMESPACE,
       '--enable-auto-scaling': 'true',
     };
     if (props.ledgerQueue) {
@@ -314,6 +351,14 @@ export class ParquetConversionJob extends Construct {
       // The run's lease on the messages it took, renewed by the job while it works;
       // after a crash they are visible again within this time.
       defaultArguments['--visibility_timeout_seconds'] = String(LEDGER_LEASE.toSeconds());
+      defaultArguments['--ledger_max_age_seconds'] = secondsArgument(props.ledgerMaxMessageAge ?? DEFAULT_LEDGER_MAX_MESSAGE_AGE);
+      const drainTimeBudget = props.drainTimeBudget ?? halfOf(this.timeout);
+      if (drainTimeBudget) {
+        defaultArguments['--drain_time_budget_seconds'] = secondsArgument(drainTimeBudget);
+      }
+    }
+    if (props.ledgerDeadLetterQueue) {
+      defaultArguments['--ledger_dlq_url'] = props.ledgerDeadLetterQueue.queueUrl;
     }
 
     const jobProps: glue.PySparkEtlJobProps = {
@@ -340,7 +385,7 @@ export class ParquetConversionJob extends Construct {
       ? new glue.PySparkFlexEtlJob(this, 'Resource', jobProps)
       : new glue.PySparkEtlJob(this, 'Resource', jobProps);
 
-    this.grantJobPermissions(props.ledgerQueue);
+    this.grantJobPermissions(props.ledgerQueue, props.ledgerDeadLetterQueue);
   }
 
   /**
@@ -368,7 +413,7 @@ export class ParquetConversionJob extends Construct {
     return grant;
   }
 
-  private grantJobPermissions(ledgerQueue: sqs.IQueue | undefined): void {
+  private grantJobPermissions(ledgerQueue: sqs.IQueue | undefined, ledgerDeadLetterQueue: sqs.IQueue | undefined): void {
     const stack = Stack.of(this);
     const statements = [
       new iam.PolicyStatement({
@@ -382,12 +427,12 @@ export class ParquetConversionJob extends Construct {
         resources: Object.values(this.outputLocations()).map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
       }),
       new iam.PolicyStatement({
-        sid: 'ListOwnPrefixes',
+        sid: 'ListPipelineBucket',
         actions: ['s3:ListBucket'],
+        // No s3:prefix condition: S3 connectors (S3A, EMRFS) probe parent "directories"
+        // such as `_pipeline` or `parquet` without their trailing slash, and list with
+        // prefixes outside `<prefix>*`. Listing reveals key names only, never content.
         resources: [this.bucket.bucketArn],
-        conditions: {
-          StringLike: { 's3:prefix': [this.inputPrefix, ...Object.values(this.outputLocations())].map((p) => `${p}*`) },
-        },
       }),
       new iam.PolicyStatement({
         sid: 'MaintainOwnTable',
@@ -404,9 +449,10 @@ export class ParquetConversionJob extends Construct {
       new iam.PolicyStatement({
         sid: 'PublishGlueMetrics',
         actions: ['cloudwatch:PutMetricData'],
-        // PutMetricData has no resource-level permissions; the namespace condition scopes it.
+        // PutMetricData has no resource-level permissions; the namespace condition scopes it
+        // to Glue's own job metrics and the job's row metrics.
         resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': 'Glue' } },
+        conditions: { StringEquals: { 'cloudwatch:namespace': ['Glue', JOB_METRICS_NAMESPACE] } },
       }),
     ];
     for (const statement of statements) {
@@ -415,11 +461,22 @@ export class ParquetConversionJob extends Construct {
     if (ledgerQueue) {
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({
         sid: 'DrainLedger',
-        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+        // GetQueueAttributes: whether messages are left when a run stops.
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
         resources: [ledgerQueue.queueArn],
       }));
       if (ledgerQueue.encryptionMasterKey) {
         ledgerQueue.encryptionMasterKey.grantDecrypt(this.role);
+      }
+    }
+    if (ledgerDeadLetterQueue) {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'ParkExpiredMessages',
+        actions: ['sqs:SendMessage'],
+        resources: [ledgerDeadLetterQueue.queueArn],
+      }));
+      if (ledgerDeadLetterQueue.encryptionMasterKey) {
+        ledgerDeadLetterQueue.encryptionMasterKey.grant(this.role, 'kms:Encrypt', 'kms:GenerateDataKey');
       }
     }
     this.grantKey(this.role, ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey']);
@@ -476,7 +533,7 @@ export class ParquetConversionJob extends Construct {
       },
       {
         finding: /^Resource::\*$/,
-        reason: 'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited to the Glue namespace by condition.',
+        reason: 'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited to the Glue and EventDrivenGlueWorkflow namespaces by condition.',
       },
       {
         finding: /^Action::s3:(GetObject|GetBucket|List)\*$/,
@@ -488,6 +545,34 @@ export class ParquetConversionJob extends Construct {
       },
     ]);
   }
+}
+
+/** A job argument in whole seconds; a token stays a reference. */
+function secondsArgument(duration: Duration): string {
+  const seconds = duration.toSeconds();
+  return Token.isUnresolved(seconds) ? Token.asString(seconds) : String(seconds);
+}
+
+/** Half of a duration in whole seconds, or nothing when it is a token (the job then uses its own default). */
+function halfOf(duration: Duration): Duration | undefined {
+  if (duration.isUnresolved()) {
+    return undefined;
+  }
+  return Duration.seconds(Math.floor(duration.toSeconds() / 2));
+}
+
+/** A run must stop taking new rounds early enough to finish before the job times out. */
+function validateDrainTimeBudget(budget: Duration | undefined, jobTimeout: Duration): void {
+  if (budget === undefined || budget.isUnresolved()) {
+    return;
+  }
+  if (jobTimeout.isUnresolved()) {
+    validateWholeSeconds('drainTimeBudget', budget, 60, Number.MAX_SAFE_INTEGER, 'of at least 60');
+    return;
+  }
+  const limit = jobTimeout.toSeconds();
+  validateWholeSeconds('drainTimeBudget', budget, 60, limit - 1,
+    `of at least 60 and less than 'jobTimeout' (${limit} seconds)`);
 }
 
 function validateDirectoryPrefix(prop: string, value: string): void {

@@ -8,6 +8,9 @@ import { Construct } from 'constructs';
 /** The period of every metric helper and alarm, unless the caller overrides it. */
 const PERIOD = Duration.minutes(5);
 
+/** The CloudWatch namespace of the default job's own per-run metrics (rows in, out, rejected, ...). */
+export const JOB_METRICS_NAMESPACE = 'EventDrivenGlueWorkflow';
+
 /** The Glue job states that count as a failed run. */
 export const FAILED_JOB_STATES = ['FAILED', 'TIMEOUT', 'ERROR'];
 

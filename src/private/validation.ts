@@ -26,16 +26,23 @@ export function validateIntegerAtLeast(prop: string, value: number | undefined, 
   }
 }
 
-/** Throws unless `value` is a whole number of seconds in `[minSeconds, maxSeconds]`. */
-export function validateWholeSeconds(prop: string, value: Duration | undefined, minSeconds: number, maxSeconds: number): void {
+/**
+ * Throws unless `value` is a whole number of seconds in `[minSeconds, maxSeconds]`;
+ * `allowed` words the range in the message when the bare numbers would not say why.
+ */
+export function validateWholeSeconds(
+  prop: string,
+  value: Duration | undefined,
+  minSeconds: number,
+  maxSeconds: number,
+  allowed: string = `between ${minSeconds} and ${maxSeconds}`,
+): void {
   if (value === undefined || value.isUnresolved()) {
     return;
   }
   const seconds = value.toSeconds({ integral: false });
   if (!Number.isInteger(seconds) || seconds < minSeconds || seconds > maxSeconds) {
-    throw new Error(
-      `'${prop}' must be a whole number of seconds between ${minSeconds} and ${maxSeconds}, got: ${seconds} seconds`,
-    );
+    throw new Error(`'${prop}' must be a whole number of seconds ${allowed}, got: ${seconds} seconds`);
   }
 }
 
