@@ -14,7 +14,14 @@ import { EventSource } from './event-source';
 import { GlueWorkflowTarget } from './glue-workflow-target';
 import { ParquetConversionJob, ParquetConversionOptions } from './parquet-conversion-job';
 import { createAccessLogsBucket, createDataBucket } from './private/buckets';
-import { createEncryptedQueue, EventLedger, MAX_VISIBILITY_TIMEOUT } from './private/ledger';
+import {
+  createEncryptedQueue,
+  DEFAULT_LEDGER_MAX_MESSAGE_AGE,
+  EventLedger,
+  MAX_LEDGER_MAX_MESSAGE_AGE,
+  MAX_VISIBILITY_TIMEOUT,
+  validateLedgerMaxMessageAge,
+} from './private/ledger';
 import { acknowledgeRules } from './private/nag';
 import { defaultTableName } from './private/naming';
 import { createPipelineAlarms, FAILED_JOB_STATES, queueAgeMetric, queueDepthMetric, ruleMetric } from './private/observability';
@@ -29,6 +36,8 @@ import {
 /** Glue's limits for an EVENT trigger's `EventBatchingCondition`. */
 const MAX_BATCH_SIZE = 100;
 const MAX_BATCH_WINDOW_SECONDS = 900;
+/** The default sweep waits this long past the batch window. */
+const SWEEP_MARGIN = Duration.minutes(15);
 
 /**
  * How the construct-created bucket is encrypted.
@@ -115,7 +124,8 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
    *
    * Every run starts the job, so the job's own `maxConcurrentRuns` must be at
    * least this value, or runs over the job's limit fail with
-   * `ConcurrentRunsExceededException`. The default job gets the same value;
+   * `ConcurrentRunsExceededException`. With `jobRunQueuing` on, such a run
+   * waits in Glue's queue instead of failing. The default job gets the same value;
    * a job you bring is not checked. Overlapping runs of the default job take
    * disjoint ledger messages, but their catalog schema updates are not
    * serialized: keep 1 unless one run at a time cannot keep up.
@@ -145,6 +155,25 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
    * @default 3
    */
   readonly ledgerMaxReceiveCount?: number;
+
+  /**
+   * Whether the ledger sweep is on: an alarm on the age of the ledger's oldest
+   * message (`LedgerSweepAlarm`) and a rule that notifies the workflow when it goes
+   * to ALARM, so waiting objects are converted even when no new upload arrives.
+   * The default job sets the alarm back to OK after each run; a job you bring must
+   * do that itself (`cloudwatch:SetAlarmState`), or the sweep fires only once per stall.
+   *
+   * @default - true when the pipeline has an event ledger
+   */
+  readonly ledgerSweep?: boolean;
+
+  /**
+   * Age of the ledger's oldest message at which the sweep notifies the workflow:
+   * whole seconds, at least 60 and at most `ledgerMaxMessageAge`.
+   *
+   * @default - `batchWindow` plus 15 minutes (30 minutes with the default window)
+   */
+  readonly ledgerSweepAfter?: Duration;
 
   /**
    * The role EventBridge assumes to call `glue:NotifyEvent` on the workflow.
@@ -203,7 +232,8 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
 
   /**
    * Whether to create the CloudWatch alarms: failed rule invocations, messages in
-   * either dead-letter queue, a stuck ledger, and failed job runs.
+   * either dead-letter queue, a stuck ledger, and failed job runs. The ledger
+   * sweep's alarm belongs to the sweep (`ledgerSweep`), not to these.
    *
    * @default true
    */
@@ -274,6 +304,11 @@ export class EventDrivenGlueWorkflow extends Construct {
   public readonly trail?: cloudtrail.Trail;
   /** The CloudWatch alarms created by the construct. */
   public readonly alarms: cloudwatch.IAlarm[] = [];
+  /**
+   * The ledger sweep's alarm, when the sweep is on. Not in `alarms`: its ALARM
+   * state starts a workflow run; it is not meant to page anyone.
+   */
+  public readonly ledgerSweepAlarm?: cloudwatch.IAlarm;
 
   private jobFailureRule?: events.Rule;
 
@@ -288,6 +323,7 @@ export class EventDrivenGlueWorkflow extends Construct {
     validateIntegerAtLeast('maxConcurrentRuns', props.maxConcurrentRuns, 1);
     validateIntegerRange('ledgerMaxReceiveCount', props.ledgerMaxReceiveCount, 1, 1000);
     validateIntegerRange('eventRetryAttempts', props.eventRetryAttempts, 0, 185);
+    validateLedgerMaxMessageAge(props.ledgerMaxMessageAge);
     const batchSize = props.batchSize ?? MAX_BATCH_SIZE;
     const batchWindow = props.batchWindow ?? Duration.seconds(MAX_BATCH_WINDOW_SECONDS);
     const maxConcurrentRuns = props.maxConcurrentRuns ?? 1;
@@ -327,11 +363,14 @@ export class EventDrivenGlueWorkflow extends Construct {
     acknowledgeRules(this.deadLetterQueue, {
       'AwsSolutions-SQS3': 'This queue is the dead-letter queue of the EventBridge rule targets; it needs no dead-letter queue of its own.',
     });
-    if (useLedger) {
-      const ledger = new EventLedger(this, { jobTimeout, maxReceiveCount: props.ledgerMaxReceiveCount });
-      this.ledgerQueue = ledger.queue;
-      this.ledgerDeadLetterQueue = ledger.deadLetterQueue;
-    }
+    const ledger = useLedger ? new EventLedger(this, {
+      jobTimeout,
+      maxReceiveCount: props.ledgerMaxReceiveCount,
+      sweepAfter: (props.ledgerSweep ?? true) ? ledgerSweepAfter(props, batchWindow) : undefined,
+    }) : undefined;
+    this.ledgerQueue = ledger?.queue;
+    this.ledgerDeadLetterQueue = ledger?.deadLetterQueue;
+    this.ledgerSweepAlarm = ledger?.sweepAlarm;
 
     // The job.
     if (props.job) {
@@ -387,6 +426,7 @@ export class EventDrivenGlueWorkflow extends Construct {
       rule.addTarget(new targets.SqsQueue(this.ledgerQueue, delivery));
     }
     this.rule = rule;
+    ledger?.addSweepTarget(new GlueWorkflowTarget(this.workflow, { ...delivery, role: this.eventRole }));
 
     if (props.alarms ?? true) {
       this.alarms.push(...createPipelineAlarms(this, {
@@ -502,6 +542,7 @@ export class EventDrivenGlueWorkflow extends Construct {
       inputPrefix: this.inputPrefix,
       ledgerQueue: this.ledgerQueue,
       ledgerDeadLetterQueue: this.ledgerDeadLetterQueue,
+      ledgerSweepAlarm: this.ledgerSweepAlarm,
       securityConfiguration: wiring.securityConfiguration,
       encryptionKey: wiring.encryptionKey,
       maxConcurrentRuns: wiring.maxConcurrentRuns,
@@ -579,6 +620,19 @@ interface DefaultJobWiring {
 /** Glue job arguments are strings: a number renders as one, a token stays a reference. */
 function numberArgument(value: number): string {
   return Token.isUnresolved(value) ? Token.asString(value) : String(value);
+}
+
+/** The sweep's threshold: by default a batch window plus 15 minutes, so it never races a scheduled run. */
+function ledgerSweepAfter(props: EventDrivenGlueWorkflowProps, batchWindow: Duration): Duration {
+  const maxAge = props.ledgerMaxMessageAge ?? DEFAULT_LEDGER_MAX_MESSAGE_AGE;
+  const maxSeconds = maxAge.isUnresolved() ? MAX_LEDGER_MAX_MESSAGE_AGE.toSeconds() : maxAge.toSeconds();
+  validateWholeSeconds('ledgerSweepAfter', props.ledgerSweepAfter, 60, maxSeconds,
+    `between 60 and 'ledgerMaxMessageAge' (${maxSeconds} seconds)`);
+  if (props.ledgerSweepAfter) {
+    return props.ledgerSweepAfter;
+  }
+  const windowSeconds = batchWindow.isUnresolved() ? MAX_BATCH_WINDOW_SECONDS : batchWindow.toSeconds();
+  return Duration.seconds(windowSeconds + SWEEP_MARGIN.toSeconds());
 }
 
 /** A new object waiting longer than the batch window plus a whole job run means nothing drains the ledger. */

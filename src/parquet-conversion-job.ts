@@ -1,11 +1,13 @@
 import * as path from 'path';
 import { ArnFormat, Duration, Size, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_LEDGER_MAX_MESSAGE_AGE, validateLedgerMaxMessageAge } from './private/ledger';
 import { acknowledgeIamWildcards } from './private/nag';
 import { defaultTableName } from './private/naming';
 import { JOB_METRICS_NAMESPACE } from './private/observability';
@@ -13,11 +15,6 @@ import { validateIntegerAtLeast, validateKeyPrefix, validateWholeSeconds } from 
 
 /** How long a run holds the ledger messages it took before renewing them. */
 const LEDGER_LEASE = Duration.minutes(10);
-/** Ledger messages older than this are parked in the ledger's dead-letter queue by the job. */
-const DEFAULT_LEDGER_MAX_MESSAGE_AGE = Duration.days(7);
-/** Bounds of `ledgerMaxMessageAge`: the ledger keeps messages 14 days, so the job must act before. */
-const MIN_LEDGER_MAX_MESSAGE_AGE = Duration.hours(1);
-const MAX_LEDGER_MAX_MESSAGE_AGE = Duration.days(13);
 
 /** Where the PySpark job's files live inside the package. */
 const GLUE_ASSETS = path.join(__dirname, '..', 'assets', 'glue');
@@ -141,10 +138,20 @@ export interface ParquetConversionOptions {
 
   /**
    * Retries of a failed job run. A retry is safe: output is committed exactly once.
+   * Glue allows no retries with `jobRunQueuing`.
    *
-   * @default 1
+   * @default - 1, or 0 with `jobRunQueuing`
    */
   readonly jobMaxRetries?: number;
+
+  /**
+   * Whether Glue queues a run it cannot start yet (concurrency or account limits)
+   * instead of failing it with `ConcurrentRunsExceededException`. Glue allows it
+   * only for standard (not Flex) runs, with `jobMaxRetries` 0.
+   *
+   * @default false
+   */
+  readonly jobRunQueuing?: boolean;
 
   /**
    * Upper bound on the objects one run takes from the ledger; the rest wait for the next run.
@@ -231,11 +238,21 @@ export interface ParquetConversionJobProps extends ParquetConversionOptions {
   readonly role?: iam.IRole;
 
   /**
-   * Maximum concurrent runs of the job. Keep it at least the workflow's.
+   * Maximum concurrent runs of the job. Keep it at least the workflow's: a run
+   * over the limit fails with `ConcurrentRunsExceededException`, or, with
+   * `jobRunQueuing` on, waits in Glue's queue instead.
    *
    * @default 1
    */
   readonly maxConcurrentRuns?: number;
+
+  /**
+   * The ledger sweep's alarm: the job sets it back to OK at the end of each run
+   * (`--sweep_alarm_name`), so the next stall fires it again, and the role may do so.
+   *
+   * @default - no sweep alarm
+   */
+  readonly ledgerSweepAlarm?: cloudwatch.IAlarm;
 }
 
 /**
@@ -308,10 +325,9 @@ export class ParquetConversionJob extends Construct {
     validateIntegerAtLeast('numberOfWorkers', props.numberOfWorkers, 2);
     validateIntegerAtLeast('maxFilesPerRun', props.maxFilesPerRun, 1);
     validateIntegerAtLeast('jobMaxRetries', props.jobMaxRetries, 0);
+    validateJobRunQueuing(props);
     validatePartitionColumns(partitionColumns);
-    validateWholeSeconds('ledgerMaxMessageAge', props.ledgerMaxMessageAge,
-      MIN_LEDGER_MAX_MESSAGE_AGE.toSeconds(), MAX_LEDGER_MAX_MESSAGE_AGE.toSeconds(),
-      `between ${MIN_LEDGER_MAX_MESSAGE_AGE.toSeconds()} (1 hour) and ${MAX_LEDGER_MAX_MESSAGE_AGE.toSeconds()} (13 days, under the ledger's 14-day retention)`);
+    validateLedgerMaxMessageAge(props.ledgerMaxMessageAge);
     validateDrainTimeBudget(props.drainTimeBudget, this.timeout);
 
     this.tableName = props.tableName ?? defaultTableName(id);
@@ -360,6 +376,9 @@ export class ParquetConversionJob extends Construct {
     if (props.ledgerDeadLetterQueue) {
       defaultArguments['--ledger_dlq_url'] = props.ledgerDeadLetterQueue.queueUrl;
     }
+    if (props.ledgerSweepAlarm) {
+      defaultArguments['--sweep_alarm_name'] = props.ledgerSweepAlarm.alarmName;
+    }
 
     const jobProps: glue.PySparkEtlJobProps = {
       role: this.role,
@@ -376,16 +395,16 @@ export class ParquetConversionJob extends Construct {
         numberOfWorkers: props.numberOfWorkers ?? 2,
       },
       timeout: this.timeout,
-      maxRetries: props.jobMaxRetries ?? 1,
+      maxRetries: props.jobMaxRetries ?? (props.jobRunQueuing ? 0 : 1),
       maxConcurrentRuns: props.maxConcurrentRuns ?? 1,
       securityConfiguration: props.securityConfiguration,
       defaultArguments,
     };
     this.job = props.executionClass === glue.ExecutionClass.FLEX
       ? new glue.PySparkFlexEtlJob(this, 'Resource', jobProps)
-      : new glue.PySparkEtlJob(this, 'Resource', jobProps);
+      : new glue.PySparkEtlJob(this, 'Resource', { ...jobProps, jobRunQueuingEnabled: props.jobRunQueuing ?? false });
 
-    this.grantJobPermissions(props.ledgerQueue, props.ledgerDeadLetterQueue);
+    this.grantJobPermissions(props);
   }
 
   /**
@@ -413,7 +432,8 @@ export class ParquetConversionJob extends Construct {
     return grant;
   }
 
-  private grantJobPermissions(ledgerQueue: sqs.IQueue | undefined, ledgerDeadLetterQueue: sqs.IQueue | undefined): void {
+  private grantJobPermissions(props: ParquetConversionJobProps): void {
+    const { ledgerQueue, ledgerDeadLetterQueue, ledgerSweepAlarm } = props;
     const stack = Stack.of(this);
     const statements = [
       new iam.PolicyStatement({
@@ -478,6 +498,13 @@ export class ParquetConversionJob extends Construct {
       if (ledgerDeadLetterQueue.encryptionMasterKey) {
         ledgerDeadLetterQueue.encryptionMasterKey.grant(this.role, 'kms:Encrypt', 'kms:GenerateDataKey');
       }
+    }
+    if (ledgerSweepAlarm) {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'ReArmLedgerSweep',
+        actions: ['cloudwatch:SetAlarmState'],
+        resources: [ledgerSweepAlarm.alarmArn],
+      }));
     }
     this.grantKey(this.role, ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey']);
     this.suppressScopedWildcards();
@@ -573,6 +600,20 @@ function validateDrainTimeBudget(budget: Duration | undefined, jobTimeout: Durat
   const limit = jobTimeout.toSeconds();
   validateWholeSeconds('drainTimeBudget', budget, 60, limit - 1,
     `of at least 60 and less than 'jobTimeout' (${limit} seconds)`);
+}
+
+/** Glue queues only standard runs, and only of jobs without retries. */
+function validateJobRunQueuing(props: ParquetConversionJobProps): void {
+  if (!props.jobRunQueuing) {
+    return;
+  }
+  if (props.executionClass === glue.ExecutionClass.FLEX) {
+    throw new Error('\'jobRunQueuing\' cannot be used with \'executionClass\' FLEX: Glue queues only standard job runs');
+  }
+  const retries = props.jobMaxRetries;
+  if (retries !== undefined && !Token.isUnresolved(retries) && retries !== 0) {
+    throw new Error(`'jobMaxRetries' must be 0 with 'jobRunQueuing' (Glue allows no retries for a job with run queuing), got: ${retries}`);
+  }
 }
 
 function validateDirectoryPrefix(prop: string, value: string): void {

@@ -124,6 +124,27 @@ def cloudtrail_put_object_event(bucket: str, key: str, event_name: str = "PutObj
     return event
 
 
+def alarm_state_change_event(alarm_name: str, state: str, previous_state: str = "OK") -> dict[str, Any]:
+    """A CloudWatch "Alarm State Change" event as EventBridge delivers it."""
+    return {
+        "version": "0",
+        "id": "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": ACCOUNT,
+        "time": "2026-11-22T00:00:00Z",
+        "region": REGION,
+        "resources": [f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{alarm_name}"],
+        "detail": {
+            "alarmName": alarm_name,
+            "state": {"value": state, "reason": "Threshold Crossed", "timestamp": "2026-11-22T00:00:00.000+0000"},
+            "previousState": {"value": previous_state, "reason": "Threshold Crossed",
+                              "timestamp": "2026-11-21T23:00:00.000+0000"},
+            "configuration": {"metrics": []},
+        },
+    }
+
+
 def pipeline_rule(template: Template) -> tuple[str, dict[str, Any]]:
     """The one rule matching new S3 objects (other rules watch job state changes)."""
     found = {k: v for k, v in resources_of_type(template, "AWS::Events::Rule").items()

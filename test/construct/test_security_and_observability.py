@@ -140,6 +140,14 @@ def test_cfn_lint_reports_no_error(nagged):
     assert cfn_lint_errors(nagged["template"]) == []
 
 
+def test_nag_and_lint_variants_with_a_ledger_include_the_sweep(nagged):
+    """cdk-nag and cfn-lint above see the sweep alarm and rule wherever the ledger exists."""
+    template = nagged["template"]
+    has_ledger = nagged["name"] != "byo_bucket_and_job"
+    assert len([k for k in resources_of_type(template, "AWS::CloudWatch::Alarm") if "LedgerSweepAlarm" in k]) == has_ledger
+    assert len([k for k in resources_of_type(template, "AWS::Events::Rule") if "LedgerSweepRule" in k]) == has_ledger
+
+
 # ---- bucket ---------------------------------------------------------------------------
 
 def test_access_logs_go_to_the_access_logs_bucket(default):
@@ -239,7 +247,8 @@ def alarm(template, prefix):
 
 def test_five_alarms_by_default(default):
     _, pipeline, template = default
-    template.resource_count_is("AWS::CloudWatch::Alarm", 5)
+    paging = [k for k in resources_of_type(template, "AWS::CloudWatch::Alarm") if not k.startswith("ProductsLedgerSweep")]
+    assert len(paging) == 5
     assert len(pipeline.alarms) == 5
 
 
@@ -307,7 +316,8 @@ def test_alarm_topic_is_every_alarm_action():
     EventDrivenGlueWorkflow(stack, "Products", alarm_topic=topic)
     template = template_of(stack)
     topic_id = only_resource(template, "AWS::SNS::Topic")[0]
-    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    alarms = {k: v for k, v in resources_of_type(template, "AWS::CloudWatch::Alarm").items()
+              if not k.startswith("ProductsLedgerSweep")}
     assert len(alarms) == 5
     for props in alarms.values():
         assert props["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
@@ -319,10 +329,12 @@ def test_no_alarm_actions_by_default(default):
         assert "AlarmActions" not in props["Properties"]
 
 
-def test_alarms_false_creates_no_alarms():
+def test_alarms_false_creates_no_alarms_but_keeps_the_sweep():
     _, pipeline, template = build(alarms=False)
-    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    assert list(resources_of_type(template, "AWS::CloudWatch::Alarm")) == [
+        logical_id(template, "AWS::CloudWatch::Alarm", "ProductsLedgerSweepAlarm")]
     assert pipeline.alarms == []
+    assert pipeline.ledger_sweep_alarm is not None
 
 
 @pytest.mark.parametrize("method, namespace, name, statistic", [
