@@ -24,11 +24,20 @@ import {
 } from './private/ledger';
 import { acknowledgeRules } from './private/nag';
 import { defaultTableName } from './private/naming';
-import { createPipelineAlarms, FAILED_JOB_STATES, queueAgeMetric, queueDepthMetric, ruleMetric } from './private/observability';
+import { warnAboutMisconfiguration } from './private/misconfiguration';
+import {
+  createPipelineAlarms,
+  FAILED_JOB_STATES,
+  jobMetric,
+  queueAgeMetric,
+  queueDepthMetric,
+  ruleMetric,
+} from './private/observability';
 import {
   validateIntegerAtLeast,
   validateIntegerRange,
   validateKeyPrefix,
+  validatePercentage,
   validateSuffixes,
   validateWholeSeconds,
 } from './private/validation';
@@ -143,7 +152,8 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
 
   /**
    * Whether to add the SQS event ledger: a second rule target that records the
-   * exact S3 keys of new objects for the job to drain.
+   * exact S3 keys of new objects for the job to drain. The default job learns
+   * new files only from it, so it cannot be turned off with the default job.
    *
    * @default - true with the default job, false with your own `job`
    */
@@ -232,8 +242,9 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
 
   /**
    * Whether to create the CloudWatch alarms: failed rule invocations, messages in
-   * either dead-letter queue, a stuck ledger, and failed job runs. The ledger
-   * sweep's alarm belongs to the sweep (`ledgerSweep`), not to these.
+   * either dead-letter queue, a stuck ledger, failed job runs and, with the default
+   * job, a high share of rejected rows. The ledger sweep's alarm belongs to the
+   * sweep (`ledgerSweep`), not to these.
    *
    * @default true
    */
@@ -245,6 +256,14 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
    * @default - alarms without actions
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * The `RejectedRowsAlarm` fires when a run of the default job rejects more than
+   * this percentage of its rows (its `RejectedRowsPercent` metric), 0 to 100.
+   *
+   * @default 5
+   */
+  readonly rejectedRowsAlarmThreshold?: number;
 }
 
 /**
@@ -324,6 +343,7 @@ export class EventDrivenGlueWorkflow extends Construct {
     validateIntegerRange('ledgerMaxReceiveCount', props.ledgerMaxReceiveCount, 1, 1000);
     validateIntegerRange('eventRetryAttempts', props.eventRetryAttempts, 0, 185);
     validateLedgerMaxMessageAge(props.ledgerMaxMessageAge);
+    validatePercentage('rejectedRowsAlarmThreshold', props.rejectedRowsAlarmThreshold);
     const batchSize = props.batchSize ?? MAX_BATCH_SIZE;
     const batchWindow = props.batchWindow ?? Duration.seconds(MAX_BATCH_WINDOW_SECONDS);
     const maxConcurrentRuns = props.maxConcurrentRuns ?? 1;
@@ -331,8 +351,20 @@ export class EventDrivenGlueWorkflow extends Construct {
     const useDefaultJob = props.job === undefined;
     const useLedger = props.eventLedger ?? useDefaultJob;
     if (useDefaultJob) {
+      validateLedgerForDefaultJob(useLedger);
       this.validateNoFeedbackLoop(props);
     }
+    const sweepAfter = useLedger && (props.ledgerSweep ?? true) ? ledgerSweepAfter(props, batchWindow) : undefined;
+    const alarms = props.alarms ?? true;
+    warnAboutMisconfiguration(this, props, {
+      useDefaultJob,
+      useLedger,
+      sweep: sweepAfter !== undefined,
+      sweepAfter,
+      alarms,
+      bucketUsesKey: !props.bucket && props.bucketEncryption === BucketEncryptionMode.KMS,
+      batchWindow,
+    });
     const description = props.description ?? `New objects under '${this.inputPrefix}' start a batched Glue workflow run`;
     const source = props.eventSource ?? EventSource.s3EventBridge();
 
@@ -366,7 +398,7 @@ export class EventDrivenGlueWorkflow extends Construct {
     const ledger = useLedger ? new EventLedger(this, {
       jobTimeout,
       maxReceiveCount: props.ledgerMaxReceiveCount,
-      sweepAfter: (props.ledgerSweep ?? true) ? ledgerSweepAfter(props, batchWindow) : undefined,
+      sweepAfter,
     }) : undefined;
     this.ledgerQueue = ledger?.queue;
     this.ledgerDeadLetterQueue = ledger?.deadLetterQueue;
@@ -428,7 +460,7 @@ export class EventDrivenGlueWorkflow extends Construct {
     this.rule = rule;
     ledger?.addSweepTarget(new GlueWorkflowTarget(this.workflow, { ...delivery, role: this.eventRole }));
 
-    if (props.alarms ?? true) {
+    if (alarms) {
       this.alarms.push(...createPipelineAlarms(this, {
         metrics: {
           failedInvocations: this.metricFailedInvocations(),
@@ -436,8 +468,10 @@ export class EventDrivenGlueWorkflow extends Construct {
           ledgerDeadLetters: this.ledgerQueue ? this.metricLedgerDeadLetters() : undefined,
           ledgerOldestMessageAge: this.ledgerQueue ? this.metricLedgerOldestMessageAge() : undefined,
           jobFailures: this.metricJobFailures(),
+          rejectedRowsPercent: this.conversionJob ? this.metricRejectedRowsPercent() : undefined,
         },
         ledgerStuckAfterSeconds: ledgerStuckAfterSeconds(batchWindow, jobTimeout),
+        rejectedRowsThreshold: props.rejectedRowsAlarmThreshold ?? 5,
         topic: props.alarmTopic,
       }));
     }
@@ -509,6 +543,26 @@ export class EventDrivenGlueWorkflow extends Construct {
   public metricJobFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     this.jobFailureRule ??= this.onJobFailure('JobFailureRule', { description: 'Runs of the pipeline job that ended FAILED, TIMEOUT or ERROR' });
     return ruleMetric('TriggeredRules', this.jobFailureRule.ruleName, props);
+  }
+
+  /**
+   * The share of a run's rows the default job rejected (`RejectedRowsPercent`,
+   * 0 to 100, 0 for a run without rows). Throws with your own `job`.
+   *
+   * @default - maximum over 5 minutes
+   */
+  public metricRejectedRowsPercent(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return jobMetric('RejectedRowsPercent', this.requireDefaultJob('metricRejectedRowsPercent'), cloudwatch.Stats.MAXIMUM, props);
+  }
+
+  /**
+   * Rows the default job rejected (`RowsRejected`); they are kept with their reason
+   * under the rejected prefix. Throws with your own `job`.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricRowsRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return jobMetric('RowsRejected', this.requireDefaultJob('metricRowsRejected'), cloudwatch.Stats.SUM, props);
   }
 
   /**
@@ -602,6 +656,14 @@ export class EventDrivenGlueWorkflow extends Construct {
     }
   }
 
+  /** The default job's name; the job publishes its row metrics under it. */
+  private requireDefaultJob(method: string): string {
+    if (!this.conversionJob) {
+      throw new Error(`${method}() needs the default conversion job; with your own \`job\`, publish and read your own metrics`);
+    }
+    return this.conversionJob.job.jobName;
+  }
+
   private requireLedger(method: string, queue: sqs.IQueue | undefined): sqs.IQueue {
     if (!queue) {
       throw new Error(`${method}() needs the event ledger; it is off for this pipeline (eventLedger: false)`);
@@ -615,6 +677,14 @@ interface DefaultJobWiring {
   readonly encryptionKey: kms.IKey;
   readonly securityConfiguration: glue.ISecurityConfiguration;
   readonly maxConcurrentRuns: number;
+}
+
+/** The default job learns which files are new only from the ledger. */
+function validateLedgerForDefaultJob(useLedger: boolean): void {
+  if (!useLedger) {
+    throw new Error('\'eventLedger\' cannot be false with the default job: the ParquetConversionJob learns which files '
+      + 'are new only from the ledger, so nothing would ever be converted. Keep the ledger, or bring your own \'job\'');
+  }
 }
 
 /** Glue job arguments are strings: a number renders as one, a token stays a reference. */

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ArnFormat, Duration, Size, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Size, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -27,7 +27,10 @@ export enum InputFormat {
   JSON = 'JSON',
   /** CSV with a header row, optionally gzip-compressed. */
   CSV = 'CSV',
-  /** Decide per file by extension: `.json`, `.jsonl`, `.ndjson` or `.csv`, each optionally `.gz`. */
+  /**
+   * Decide per file: by extension (`.json`, `.jsonl`, `.ndjson` or `.csv`, each
+   * optionally `.gz`), and by looking at the content when the extension says nothing.
+   */
   AUTO = 'AUTO',
 }
 
@@ -39,7 +42,7 @@ export interface ParquetConversionOptions {
   /**
    * How new files are parsed.
    *
-   * @default InputFormat.JSON
+   * @default InputFormat.AUTO
    */
   readonly inputFormat?: InputFormat;
 
@@ -326,6 +329,9 @@ export class ParquetConversionJob extends Construct {
     validateIntegerAtLeast('maxFilesPerRun', props.maxFilesPerRun, 1);
     validateIntegerAtLeast('jobMaxRetries', props.jobMaxRetries, 0);
     validateJobRunQueuing(props);
+    if (!props.ledgerQueue) {
+      this.warnLedgerOnlyOptions(props);
+    }
     validatePartitionColumns(partitionColumns);
     validateLedgerMaxMessageAge(props.ledgerMaxMessageAge);
     validateDrainTimeBudget(props.drainTimeBudget, this.timeout);
@@ -349,7 +355,7 @@ export class ParquetConversionJob extends Construct {
 
     const targetFileSize = props.targetFileSize ?? Size.mebibytes(128);
     const defaultArguments: Record<string, string> = {
-      '--input_format': props.inputFormat ?? InputFormat.JSON,
+      '--input_format': props.inputFormat ?? InputFormat.AUTO,
       '--output_path': this.s3Url(this.outputPrefix),
       '--rejected_path': this.s3Url(this.rejectedPrefix),
       '--stats_path': this.s3Url(this.statsPrefix),
@@ -373,10 +379,10 @@ export class ParquetConversionJob extends Construct {
         defaultArguments['--drain_time_budget_seconds'] = secondsArgument(drainTimeBudget);
       }
     }
-    if (props.ledgerDeadLetterQueue) {
+    if (props.ledgerQueue && props.ledgerDeadLetterQueue) {
       defaultArguments['--ledger_dlq_url'] = props.ledgerDeadLetterQueue.queueUrl;
     }
-    if (props.ledgerSweepAlarm) {
+    if (props.ledgerQueue && props.ledgerSweepAlarm) {
       defaultArguments['--sweep_alarm_name'] = props.ledgerSweepAlarm.alarmName;
     }
 
@@ -432,8 +438,27 @@ export class ParquetConversionJob extends Construct {
     return grant;
   }
 
+  /** Without a ledger the job runs in replay mode only: nothing reads these. */
+  private warnLedgerOnlyOptions(props: ParquetConversionJobProps): void {
+    const ledgerOnly = {
+      drainTimeBudget: props.drainTimeBudget,
+      ledgerMaxMessageAge: props.ledgerMaxMessageAge,
+      ledgerDeadLetterQueue: props.ledgerDeadLetterQueue,
+      ledgerSweepAlarm: props.ledgerSweepAlarm,
+    };
+    for (const [prop, value] of Object.entries(ledgerOnly)) {
+      if (value !== undefined) {
+        Annotations.of(this).addWarningV2(`cdk-event-driven-glue-workflow:noLedgerQueueIgnores${prop.charAt(0).toUpperCase()}${prop.slice(1)}`,
+          `'${prop}' has no effect without 'ledgerQueue': the job then only converts the files named in --input_files`);
+      }
+    }
+  }
+
   private grantJobPermissions(props: ParquetConversionJobProps): void {
-    const { ledgerQueue, ledgerDeadLetterQueue, ledgerSweepAlarm } = props;
+    const ledgerQueue = props.ledgerQueue;
+    // Without a ledger nothing is parked and there is no sweep to re-arm.
+    const ledgerDeadLetterQueue = ledgerQueue ? props.ledgerDeadLetterQueue : undefined;
+    const ledgerSweepAlarm = ledgerQueue ? props.ledgerSweepAlarm : undefined;
     const stack = Stack.of(this);
     const statements = [
       new iam.PolicyStatement({

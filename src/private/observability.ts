@@ -36,13 +36,26 @@ export function queueAgeMetric(queue: sqs.IQueue, props?: cloudwatch.MetricOptio
   return queue.metricApproximateAgeOfOldestMessage({ statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD, ...props });
 }
 
-/** The metrics the pipeline alarms on; the ledger ones only exist with a ledger. */
+/** A per-run metric the default job publishes, by job name. */
+export function jobMetric(metricName: string, jobName: string, statistic: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: JOB_METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { JobName: jobName },
+    statistic,
+    period: PERIOD,
+    ...props,
+  });
+}
+
+/** The metrics the pipeline alarms on; the ledger ones only exist with a ledger, the row ones with the default job. */
 export interface AlarmedMetrics {
   readonly failedInvocations: cloudwatch.Metric;
   readonly deadLetters: cloudwatch.Metric;
   readonly jobFailures: cloudwatch.Metric;
   readonly ledgerDeadLetters?: cloudwatch.Metric;
   readonly ledgerOldestMessageAge?: cloudwatch.Metric;
+  readonly rejectedRowsPercent?: cloudwatch.Metric;
 }
 
 /** Options of the pipeline's alarms. */
@@ -50,21 +63,24 @@ export interface PipelineAlarmsProps {
   readonly metrics: AlarmedMetrics;
   /** Threshold of the stuck-ledger alarm, in seconds. */
   readonly ledgerStuckAfterSeconds: number;
+  /** Threshold of the rejected-rows alarm, in percent of a run's rows. */
+  readonly rejectedRowsThreshold: number;
   /** Receives every alarm's change to ALARM. */
   readonly topic?: sns.ITopic;
 }
 
 /**
  * The pipeline's alarms, created in `scope` (the pipeline) with their historical ids.
- * Each fires on one occurrence (threshold 1, or an age) and treats missing data as OK.
+ * Each fires on one occurrence (a count of 1, an age or a percentage) and treats missing data as OK.
  */
 export function createPipelineAlarms(scope: Construct, props: PipelineAlarmsProps): cloudwatch.Alarm[] {
   const alarms: cloudwatch.Alarm[] = [];
-  const add = (id: string, metric: cloudwatch.Metric, threshold: number, description: string) => {
+  const add = (id: string, metric: cloudwatch.Metric, threshold: number, description: string,
+    comparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD) => {
     const alarm = metric.createAlarm(scope, id, {
       threshold,
       evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      comparisonOperator,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: description,
     });
@@ -88,5 +104,11 @@ export function createPipelineAlarms(scope: Construct, props: PipelineAlarmsProp
       `A new object has waited longer than the batch window plus the job timeout (${stuckAfter} s): the pipeline is stuck`);
   }
   add('JobFailureAlarm', metrics.jobFailures, 1, 'A run of the pipeline job ended FAILED, TIMEOUT or ERROR');
+  if (metrics.rejectedRowsPercent) {
+    const threshold = props.rejectedRowsThreshold;
+    add('RejectedRowsAlarm', metrics.rejectedRowsPercent, threshold,
+      `A run rejected more than ${threshold}% of its rows: they wait, with their reason, under the rejected prefix`,
+      cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD);
+  }
   return alarms;
 }

@@ -16,6 +16,16 @@ export function validateIntegerRange(prop: string, value: number | undefined, mi
   }
 }
 
+/** Throws unless `value` is a percentage from 0 to 100. */
+export function validatePercentage(prop: string, value: number | undefined): void {
+  if (value === undefined || Token.isUnresolved(value)) {
+    return;
+  }
+  if (!Number.isFinite(value) || value < 0 || value > 100) {
+    throw new Error(`'${prop}' must be a percentage between 0 and 100, got: ${value}`);
+  }
+}
+
 /** Throws unless `value` is an integer of at least `min`. */
 export function validateIntegerAtLeast(prop: string, value: number | undefined, min: number): void {
   if (value === undefined || Token.isUnresolved(value)) {

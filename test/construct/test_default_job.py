@@ -132,7 +132,7 @@ def test_default_arguments(default):
     ledger = logical_id(template, "AWS::SQS::Queue", "ProductsLedgerQueue")
     ledger_dlq = logical_id(template, "AWS::SQS::Queue", "ProductsLedgerDeadLetterQueue")
     template.has_resource_properties("AWS::Glue::Job", {"DefaultArguments": Match.object_like({
-        "--input_format": "JSON",
+        "--input_format": "AUTO",
         "--output_path": bucket_join(bucket, "/parquet/"),
         "--rejected_path": bucket_join(bucket, "/rejected/"),
         "--stats_path": bucket_join(bucket, "/stats/"),
@@ -197,7 +197,7 @@ def test_trigger_arguments_follow_batching_overrides():
 
 # ---- overrides ----------------------------------------------------------------
 
-@pytest.mark.parametrize("fmt, rendered", [(InputFormat.CSV, "CSV"), (InputFormat.AUTO, "AUTO")])
+@pytest.mark.parametrize("fmt, rendered", [(InputFormat.CSV, "CSV"), (InputFormat.JSON, "JSON")])
 def test_input_format_override(fmt, rendered):
     _, _, template = synth_props(input_format=fmt)
     assert job_props(template)["DefaultArguments"]["--input_format"] == rendered
@@ -625,3 +625,31 @@ def test_standalone_job_creates_its_database(standalone):
     _, job, template = standalone
     template.resource_count_is("AWS::Glue::Database", 1)
     assert "SecurityConfiguration" not in job_props(template)
+
+
+@pytest.mark.parametrize("prop, python_name", [
+    ("drainTimeBudget", "drain_time_budget"),
+    ("ledgerMaxMessageAge", "ledger_max_message_age"),
+    ("ledgerDeadLetterQueue", "ledger_dead_letter_queue"),
+    ("ledgerSweepAlarm", "ledger_sweep_alarm"),
+])
+def test_standalone_job_without_ledger_warns_about_ledger_options(prop, python_name):
+    from aws_cdk import aws_cloudwatch as cloudwatch
+    from aws_cdk import aws_sqs as sqs
+    from aws_cdk.assertions import Annotations
+    stack = new_stack()
+    values = {
+        "drain_time_budget": lambda: Duration.minutes(5),
+        "ledger_max_message_age": lambda: Duration.days(1),
+        "ledger_dead_letter_queue": lambda: sqs.Queue(stack, "Dlq"),
+        "ledger_sweep_alarm": lambda: cloudwatch.Alarm.from_alarm_arn(
+            stack, "Sweep", "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:sweep"),
+    }
+    ParquetConversionJob(stack, "Orders", bucket=s3.Bucket(stack, "Data"), **{python_name: values[python_name]()})
+    warnings = [w.entry.data for w in Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp(r"\[ack: cdk-event-driven-glue-workflow:"))]
+    short_id = "noLedgerQueueIgnores" + prop[0].upper() + prop[1:]
+    assert warnings == [f"'{prop}' has no effect without 'ledgerQueue': the job then only converts the files named in "
+                        f"--input_files [ack: cdk-event-driven-glue-workflow:{short_id}]"]
+    args = job_props(template_of(stack))["DefaultArguments"]
+    assert not {"--ledger_dlq_url", "--sweep_alarm_name", "--drain_time_budget_seconds"} & set(args)

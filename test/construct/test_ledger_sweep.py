@@ -104,8 +104,8 @@ def test_sweep_alarm_is_a_mechanism_not_a_page():
     template = template_of(stack)
     assert "AlarmActions" not in sweep_alarm(template)
     assert pipeline.ledger_sweep_alarm is not None
-    assert all(a.alarm_arn != pipeline.ledger_sweep_alarm.alarm_arn for a in pipeline.alarms)
-    assert len(pipeline.alarms) == 5
+    assert "Test/Products/LedgerSweepAlarm" not in [a.node.path for a in pipeline.alarms]
+    assert len(pipeline.alarms) == 6
 
 
 def test_sweep_alarm_is_exposed(default):

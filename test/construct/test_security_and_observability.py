@@ -245,11 +245,11 @@ def alarm(template, prefix):
         "Properties"]
 
 
-def test_five_alarms_by_default(default):
+def test_six_alarms_by_default(default):
     _, pipeline, template = default
     paging = [k for k in resources_of_type(template, "AWS::CloudWatch::Alarm") if not k.startswith("ProductsLedgerSweep")]
-    assert len(paging) == 5
-    assert len(pipeline.alarms) == 5
+    assert len(paging) == 6
+    assert len(pipeline.alarms) == 6
 
 
 def test_failed_invocations_alarm(default):
@@ -318,7 +318,7 @@ def test_alarm_topic_is_every_alarm_action():
     topic_id = only_resource(template, "AWS::SNS::Topic")[0]
     alarms = {k: v for k, v in resources_of_type(template, "AWS::CloudWatch::Alarm").items()
               if not k.startswith("ProductsLedgerSweep")}
-    assert len(alarms) == 5
+    assert len(alarms) == 6
     for props in alarms.values():
         assert props["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 
