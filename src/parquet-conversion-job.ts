@@ -35,6 +35,49 @@ export enum InputFormat {
 }
 
 /**
+ * How the default job reads CSV files. Only the options you set are passed to
+ * the job; the job's defaults are the ones documented here.
+ */
+export interface CsvOptions {
+  /**
+   * The field separator, one character (a tab is `'\t'`).
+   *
+   * @default ','
+   */
+  readonly delimiter?: string;
+
+  /**
+   * The character that quotes a field holding delimiters or line breaks.
+   *
+   * @default '"'
+   */
+  readonly quote?: string;
+
+  /**
+   * The character that escapes a quote inside a quoted field. The default, the
+   * quote itself, means quotes are doubled (`""`), as in RFC 4180.
+   *
+   * @default '"'
+   */
+  readonly escape?: string;
+
+  /**
+   * Whether the first line of each file holds the column names. Without it the
+   * columns are named `_c0`, `_c1`, ...
+   *
+   * @default true
+   */
+  readonly header?: boolean;
+
+  /**
+   * The files' character set, as Java names it (`UTF-8`, `ISO-8859-1`, `windows-1252`, ...).
+   *
+   * @default 'UTF-8'
+   */
+  readonly encoding?: string;
+}
+
+/**
  * Options of the default Parquet conversion job, shared by
  * {@link ParquetConversionJob} and {@link EventDrivenGlueWorkflow}.
  */
@@ -45,6 +88,13 @@ export interface ParquetConversionOptions {
    * @default InputFormat.AUTO
    */
   readonly inputFormat?: InputFormat;
+
+  /**
+   * How CSV files are read (with `InputFormat.CSV`, or `AUTO` for the files it takes as CSV).
+   *
+   * @default - comma-separated, `"` quotes doubled to escape, a header line, UTF-8
+   */
+  readonly csvOptions?: CsvOptions;
 
   /**
    * Key prefix of the Parquet output; this is the table's location.
@@ -332,6 +382,11 @@ export class ParquetConversionJob extends Construct {
     if (!props.ledgerQueue) {
       this.warnLedgerOnlyOptions(props);
     }
+    validateCsvOptions(props.csvOptions);
+    if (props.csvOptions && props.inputFormat === InputFormat.JSON) {
+      Annotations.of(this).addWarningV2('cdk-event-driven-glue-workflow:csvOptionsWithJson',
+        '\'csvOptions\' has no effect with \'inputFormat\' JSON: the job reads no CSV. Use InputFormat.CSV or AUTO');
+    }
     validatePartitionColumns(partitionColumns);
     validateLedgerMaxMessageAge(props.ledgerMaxMessageAge);
     validateDrainTimeBudget(props.drainTimeBudget, this.timeout);
@@ -368,6 +423,7 @@ export class ParquetConversionJob extends Construct {
       '--metrics_namespace': JOB_METRICS_NAMESPACE,
       '--enable-auto-scaling': 'true',
     };
+    Object.assign(defaultArguments, csvArguments(props.csvOptions));
     if (props.ledgerQueue) {
       defaultArguments['--ledger_queue_url'] = props.ledgerQueue.queueUrl;
       // The run's lease on the messages it took, renewed by the job while it works;
@@ -625,6 +681,45 @@ function validateDrainTimeBudget(budget: Duration | undefined, jobTimeout: Durat
   const limit = jobTimeout.toSeconds();
   validateWholeSeconds('drainTimeBudget', budget, 60, limit - 1,
     `of at least 60 and less than 'jobTimeout' (${limit} seconds)`);
+}
+
+/** The `--csv_*` arguments of the options that are set; the job keeps its defaults for the others. */
+function csvArguments(options: CsvOptions | undefined): Record<string, string> {
+  const args: Record<string, string> = {};
+  if (options?.delimiter !== undefined) {
+    args['--csv_delimiter'] = options.delimiter;
+  }
+  if (options?.quote !== undefined) {
+    args['--csv_quote'] = options.quote;
+  }
+  if (options?.escape !== undefined) {
+    args['--csv_escape'] = options.escape;
+  }
+  if (options?.header !== undefined) {
+    args['--csv_header'] = options.header ? 'true' : 'false';
+  }
+  if (options?.encoding !== undefined) {
+    args['--csv_encoding'] = options.encoding;
+  }
+  return args;
+}
+
+function validateCsvOptions(options: CsvOptions | undefined): void {
+  if (!options) {
+    return;
+  }
+  for (const name of ['delimiter', 'quote', 'escape'] as const) {
+    const value = options[name];
+    if (value !== undefined && !Token.isUnresolved(value) && Array.from(value).length !== 1) {
+      throw new Error(`'csvOptions.${name}' must be exactly one character, got: ${JSON.stringify(value)}`);
+    }
+  }
+  const encoding = options.encoding;
+  if (encoding !== undefined && !Token.isUnresolved(encoding) && !/^[A-Za-z0-9._:-]+$/.test(encoding)) {
+    throw new Error(
+      `'csvOptions.encoding' must be a character set name of letters, digits and . _ : - (e.g. "UTF-8"), got: ${JSON.stringify(encoding)}`,
+    );
+  }
 }
 
 /** Glue queues only standard runs, and only of jobs without retries. */

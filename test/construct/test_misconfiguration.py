@@ -13,6 +13,7 @@ from aws_cdk.assertions import Annotations, Match
 
 from cdk_event_driven_glue_workflow import (
     BucketEncryptionMode,
+    CsvOptions,
     EventDrivenGlueWorkflow,
     EventSource,
     InputFormat,
@@ -62,6 +63,7 @@ def test_clean_default_warning_check_can_fail():
 
 DEFAULT_JOB_ONLY = {
     "inputFormat": ("input_format", InputFormat.CSV),
+    "csvOptions": ("csv_options", CsvOptions(delimiter=";")),
     "outputPrefix": ("output_prefix", "curated/"),
     "rejectedPrefix": ("rejected_prefix", "bad/"),
     "statsPrefix": ("stats_prefix", "metrics/"),
