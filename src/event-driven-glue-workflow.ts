@@ -9,6 +9,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { EventSource } from './event-source';
 import { GlueWorkflowTarget } from './glue-workflow-target';
@@ -333,6 +334,10 @@ export class EventDrivenGlueWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: EventDrivenGlueWorkflowProps = {}) {
     super(scope, id);
+    // Server access logs are delivered under a bucket policy (logging.s3.amazonaws.com,
+    // scoped by source bucket and account), never the legacy LogDeliveryWrite ACL, whatever
+    // the app's feature flags: set for this construct's subtree only, before any child exists.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
 
     this.inputPrefix = props.inputPrefix ?? 'incoming/';
     validateKeyPrefix('inputPrefix', this.inputPrefix);

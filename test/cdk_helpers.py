@@ -37,11 +37,19 @@ def only_resource(template: Template, cfn_type: str) -> tuple[str, dict[str, Any
     return next(iter(found.items()))
 
 
-def cfn_lint_errors(template: Template, regions: tuple[str, ...] = (REGION,)) -> list[str]:
-    """Runs cfn-lint on a synthesized template; returns the error-level findings as text."""
+def cfn_lint_findings(template: Template, levels: tuple[str, ...] = ("E", "W"),
+                      regions: tuple[str, ...] = (REGION,)) -> list[str]:
+    """Runs cfn-lint on a synthesized template; returns the findings of the given levels
+    (E error, W warning, I informational) as text."""
     body = json.dumps(template.to_json())
     matches = cfnlint.api.lint(body, regions=list(regions))
-    return [f"{m.rule.id} {m.message} ({'/'.join(str(p) for p in m.path)})" for m in matches if m.rule.id.startswith("E")]
+    return [f"{m.rule.id} {m.message} ({'/'.join(str(p) for p in m.path)})"
+            for m in matches if m.rule.id.startswith(levels)]
+
+
+def cfn_lint_errors(template: Template, regions: tuple[str, ...] = (REGION,)) -> list[str]:
+    """Runs cfn-lint on a synthesized template; returns the error-level findings as text."""
+    return cfn_lint_findings(template, ("E",), regions)
 
 
 def resolve_refs(value: Any, names: dict[str, str]) -> Any:
