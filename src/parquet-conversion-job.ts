@@ -490,7 +490,9 @@ export class ParquetConversionJob extends Construct {
       actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
       resourceArns: this.catalogArns(),
     });
-    this.grantKey(grantee, ['kms:Decrypt']);
+    // Only the bucket's own key encrypts the output; the security configuration's key
+    // encrypts logs and bookmarks, which readers never see.
+    this.bucket.encryptionKey?.grantDecrypt(grantee);
     return grant;
   }
 

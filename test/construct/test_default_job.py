@@ -653,3 +653,66 @@ def test_standalone_job_without_ledger_warns_about_ledger_options(prop, python_n
                         f"--input_files [ack: cdk-event-driven-glue-workflow:{short_id}]"]
     args = job_props(template_of(stack))["DefaultArguments"]
     assert not {"--ledger_dlq_url", "--sweep_alarm_name", "--drain_time_budget_seconds"} & set(args)
+
+
+# ---- KMS: readers and imported buckets ------------------------------------------------
+
+def reader_statements(**props):
+    stack = new_stack()
+    pipeline = EventDrivenGlueWorkflow(stack, "Products", **{k: v(stack) if callable(v) else v for k, v in props.items()})
+    reader = iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal())
+    pipeline.grant_read_output(reader)
+    template = template_of(stack)
+    policy = [p for k, p in resources_of_type(template, "AWS::IAM::Policy").items() if k.startswith("Reader")]
+    assert len(policy) == 1
+    return template, policy[0]["Properties"]["PolicyDocument"]["Statement"]
+
+
+def kms_statements(statements):
+    return [s for s in statements if "kms:" in json.dumps(s["Action"])]
+
+
+def test_grant_read_output_grants_no_key_for_sse_s3_output():
+    # the construct's key encrypts only the job's logs and bookmarks here
+    _, statements = reader_statements()
+    assert kms_statements(statements) == []
+
+
+def test_grant_read_output_grants_decrypt_with_the_kms_bucket_key():
+    from cdk_event_driven_glue_workflow import BucketEncryptionMode
+    template, statements = reader_statements(bucket_encryption=BucketEncryptionMode.KMS)
+    key = only_resource(template, "AWS::KMS::Key")[0]
+    assert kms_statements(statements) == [
+        {"Action": "kms:Decrypt", "Effect": "Allow", "Resource": {"Fn::GetAtt": [key, "Arn"]}}]
+
+
+IMPORTED_KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
+
+def imported_kms_bucket(stack):
+    from aws_cdk import aws_kms as kms
+    return s3.Bucket.from_bucket_attributes(stack, "Landing", bucket_name="landing",
+                                            encryption_key=kms.Key.from_key_arn(stack, "LandingKey", IMPORTED_KEY))
+
+
+@pytest.fixture(scope="module")
+def imported_kms():
+    stack = new_stack()
+    EventDrivenGlueWorkflow(stack, "Products", bucket=imported_kms_bucket(stack))
+    return template_of(stack)
+
+
+def test_job_role_uses_the_imported_buckets_key(imported_kms):
+    found = [s for s in job_role_statements(imported_kms) if IMPORTED_KEY in json.dumps(s["Resource"])]
+    assert len(found) == 1
+    assert found[0]["Action"] == ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def test_job_writes_with_the_imported_buckets_key(imported_kms):
+    config = only_resource(imported_kms, "AWS::Glue::SecurityConfiguration")[1]["Properties"]["EncryptionConfiguration"]
+    assert config["S3Encryptions"] == [{"S3EncryptionMode": "SSE-KMS", "KmsKeyArn": IMPORTED_KEY}]
+
+
+def test_grant_read_output_grants_decrypt_with_the_imported_buckets_key():
+    _, statements = reader_statements(bucket=imported_kms_bucket)
+    assert kms_statements(statements) == [{"Action": "kms:Decrypt", "Effect": "Allow", "Resource": IMPORTED_KEY}]
