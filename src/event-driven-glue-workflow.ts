@@ -60,7 +60,7 @@ export enum BucketEncryptionMode {
 }
 
 /**
- * Properties for {@link EventDrivenGlueWorkflow}.
+ * Properties for `EventDrivenGlueWorkflow`.
  */
 export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
   /**
@@ -147,7 +147,7 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
   /**
    * The job that the EVENT trigger starts.
    *
-   * @default - a {@link ParquetConversionJob} configured by this construct's props
+   * @default - a `ParquetConversionJob` configured by this construct's props
    */
   readonly job?: glue.IJob;
 
@@ -273,7 +273,7 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
  * whose EVENT trigger starts the job once `batchSize` events have arrived or
  * `batchWindow` has passed since the first, whichever comes first.
  *
- * By default the job is a {@link ParquetConversionJob}: the rule also records
+ * By default the job is a `ParquetConversionJob`: the rule also records
  * every new key in an SQS event ledger, and the job converts exactly those files
  * to Parquet, exactly once, keeping a Data Catalog table current.
  *
@@ -561,8 +561,8 @@ export class EventDrivenGlueWorkflow extends Construct {
   }
 
   /**
-   * Rows the default job rejected (`RowsRejected`); they are kept with their reason
-   * under the rejected prefix. Throws with your own `job`.
+   * Rows the default job rejected (`RowsRejected`), kept with their reason under
+   * the rejected prefix. Throws with your own `job`.
    *
    * @default - sum over 5 minutes
    */

@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 /**
- * Options for {@link EventSource.cloudTrail}.
+ * Options for `EventSource.cloudTrail()`.
  */
 export interface CloudTrailSourceOptions {
   /**

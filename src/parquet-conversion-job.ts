@@ -79,7 +79,7 @@ export interface CsvOptions {
 
 /**
  * Options of the default Parquet conversion job, shared by
- * {@link ParquetConversionJob} and {@link EventDrivenGlueWorkflow}.
+ * `ParquetConversionJob` and `EventDrivenGlueWorkflow`.
  */
 export interface ParquetConversionOptions {
   /**
@@ -97,7 +97,7 @@ export interface ParquetConversionOptions {
   readonly csvOptions?: CsvOptions;
 
   /**
-   * Key prefix of the Parquet output; this is the table's location.
+   * Key prefix of the Parquet output, which is the table's location.
    *
    * @default 'parquet/'
    */
@@ -155,7 +155,7 @@ export interface ParquetConversionOptions {
   readonly workerType?: glue.WorkerType;
 
   /**
-   * Maximum number of workers; auto-scaling is on, so Glue uses fewer when the batch is small.
+   * Maximum number of workers. Auto-scaling is on, so Glue uses fewer when the batch is small.
    *
    * @default 2
    */
@@ -169,7 +169,7 @@ export interface ParquetConversionOptions {
   readonly executionClass?: glue.ExecutionClass;
 
   /**
-   * Glue version; must be a Spark 3.5 runtime (Glue 5.x).
+   * Glue version, a Spark 3.5 runtime (Glue 5.x).
    *
    * @default glue.GlueVersion.V5_0
    */
@@ -207,14 +207,16 @@ export interface ParquetConversionOptions {
   readonly jobRunQueuing?: boolean;
 
   /**
-   * Upper bound on the objects one run takes from the ledger; the rest wait for the next run.
+   * Upper bound on the objects a run takes from the ledger in one round. A run
+   * takes rounds until the ledger is empty or `drainTimeBudget` has passed, and
+   * leaves the rest to the next run.
    *
    * @default 1000
    */
   readonly maxFilesPerRun?: number;
 
   /**
-   * Target size of each output Parquet file; a burst of small files is
+   * Target size of each output Parquet file. A burst of small files is
    * compacted into about `inputBytes / targetFileSize` files.
    *
    * @default Size.mebibytes(128)
@@ -241,14 +243,14 @@ export interface ParquetConversionOptions {
 }
 
 /**
- * Properties for {@link ParquetConversionJob}.
+ * Properties for `ParquetConversionJob`.
  */
 export interface ParquetConversionJobProps extends ParquetConversionOptions {
   /** The bucket holding the input files and receiving every output. */
   readonly bucket: s3.IBucket;
 
   /**
-   * Key prefix of the input files; the job's role can read only this prefix.
+   * Key prefix of the input files, the only prefix the job's role can read.
    *
    * @default 'incoming/'
    */
@@ -277,7 +279,7 @@ export interface ParquetConversionJobProps extends ParquetConversionOptions {
   readonly securityConfiguration?: glue.ISecurityConfiguration;
 
   /**
-   * The KMS key used by the security configuration or the bucket; the role may use it.
+   * The KMS key used by the security configuration or the bucket, which the role may use.
    *
    * @default - no KMS permissions
    */
