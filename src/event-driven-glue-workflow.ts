@@ -340,15 +340,7 @@ export class EventDrivenGlueWorkflow extends Construct {
     this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
 
     this.inputPrefix = props.inputPrefix ?? 'incoming/';
-    validateKeyPrefix('inputPrefix', this.inputPrefix);
-    validateSuffixes('inputSuffixes', props.inputSuffixes);
-    validateIntegerRange('batchSize', props.batchSize, 1, MAX_BATCH_SIZE);
-    validateWholeSeconds('batchWindow', props.batchWindow, 1, MAX_BATCH_WINDOW_SECONDS);
-    validateIntegerAtLeast('maxConcurrentRuns', props.maxConcurrentRuns, 1);
-    validateIntegerRange('ledgerMaxReceiveCount', props.ledgerMaxReceiveCount, 1, 1000);
-    validateIntegerRange('eventRetryAttempts', props.eventRetryAttempts, 0, 185);
-    validateLedgerMaxMessageAge(props.ledgerMaxMessageAge);
-    validatePercentage('rejectedRowsAlarmThreshold', props.rejectedRowsAlarmThreshold);
+    validateProps(props);
     const batchSize = props.batchSize ?? MAX_BATCH_SIZE;
     const batchWindow = props.batchWindow ?? Duration.seconds(MAX_BATCH_WINDOW_SECONDS);
     const maxConcurrentRuns = props.maxConcurrentRuns ?? 1;
@@ -682,6 +674,19 @@ interface DefaultJobWiring {
   readonly encryptionKey: kms.IKey;
   readonly securityConfiguration: glue.ISecurityConfiguration;
   readonly maxConcurrentRuns: number;
+}
+
+/** The checks of single props; the ones that combine props follow once the pipeline's shape is known. */
+function validateProps(props: EventDrivenGlueWorkflowProps): void {
+  validateKeyPrefix('inputPrefix', props.inputPrefix);
+  validateSuffixes('inputSuffixes', props.inputSuffixes);
+  validateIntegerRange('batchSize', props.batchSize, 1, MAX_BATCH_SIZE);
+  validateWholeSeconds('batchWindow', props.batchWindow, 1, MAX_BATCH_WINDOW_SECONDS);
+  validateIntegerAtLeast('maxConcurrentRuns', props.maxConcurrentRuns, 1);
+  validateIntegerRange('ledgerMaxReceiveCount', props.ledgerMaxReceiveCount, 1, 1000);
+  validateIntegerRange('eventRetryAttempts', props.eventRetryAttempts, 0, 185);
+  validateLedgerMaxMessageAge(props.ledgerMaxMessageAge);
+  validatePercentage('rejectedRowsAlarmThreshold', props.rejectedRowsAlarmThreshold);
 }
 
 /** The default job learns which files are new only from the ledger. */
