@@ -1,7 +1,6 @@
 import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
@@ -10,16 +9,36 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { EventSource } from './event-source';
 import { GlueWorkflowTarget } from './glue-workflow-target';
 import { ParquetConversionJob, ParquetConversionOptions } from './parquet-conversion-job';
-import { defaultTableName } from './private/naming';
+import { createAccessLogsBucket, createDataBucket } from './private/buckets';
+import {
+  createEncryptedQueue,
+  DEFAULT_LEDGER_MAX_MESSAGE_AGE,
+  EventLedger,
+  MAX_LEDGER_MAX_MESSAGE_AGE,
+  MAX_VISIBILITY_TIMEOUT,
+  validateLedgerMaxMessageAge,
+} from './private/ledger';
 import { acknowledgeRules } from './private/nag';
+import { defaultTableName } from './private/naming';
+import { warnAboutMisconfiguration } from './private/misconfiguration';
+import {
+  createPipelineAlarms,
+  FAILED_JOB_STATES,
+  jobMetric,
+  queueAgeMetric,
+  queueDepthMetric,
+  ruleMetric,
+} from './private/observability';
 import {
   validateIntegerAtLeast,
   validateIntegerRange,
   validateKeyPrefix,
+  validatePercentage,
   validateSuffixes,
   validateWholeSeconds,
 } from './private/validation';
@@ -27,12 +46,8 @@ import {
 /** Glue's limits for an EVENT trigger's `EventBatchingCondition`. */
 const MAX_BATCH_SIZE = 100;
 const MAX_BATCH_WINDOW_SECONDS = 900;
-/** SQS caps a visibility timeout at 12 hours; the ledger's must exceed the job timeout. */
-const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
-const VISIBILITY_MARGIN = Duration.minutes(5);
-/** The Glue job states that count as a failed run. */
-const FAILED_JOB_STATES = ['FAILED', 'TIMEOUT', 'ERROR'];
-const RETENTION = Duration.days(14);
+/** The default sweep waits this long past the batch window. */
+const SWEEP_MARGIN = Duration.minutes(15);
 
 /**
  * How the construct-created bucket is encrypted.
@@ -45,7 +60,7 @@ export enum BucketEncryptionMode {
 }
 
 /**
- * Properties for {@link EventDrivenGlueWorkflow}.
+ * Properties for `EventDrivenGlueWorkflow`.
  */
 export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
   /**
@@ -119,7 +134,8 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
    *
    * Every run starts the job, so the job's own `maxConcurrentRuns` must be at
    * least this value, or runs over the job's limit fail with
-   * `ConcurrentRunsExceededException`. The default job gets the same value;
+   * `ConcurrentRunsExceededException`. With `jobRunQueuing` on, such a run
+   * waits in Glue's queue instead of failing. The default job gets the same value;
    * a job you bring is not checked. Overlapping runs of the default job take
    * disjoint ledger messages, but their catalog schema updates are not
    * serialized: keep 1 unless one run at a time cannot keep up.
@@ -131,13 +147,14 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
   /**
    * The job that the EVENT trigger starts.
    *
-   * @default - a {@link ParquetConversionJob} configured by this construct's props
+   * @default - a `ParquetConversionJob` configured by this construct's props
    */
   readonly job?: glue.IJob;
 
   /**
    * Whether to add the SQS event ledger: a second rule target that records the
-   * exact S3 keys of new objects for the job to drain.
+   * exact S3 keys of new objects for the job to drain. The default job learns
+   * new files only from it, so it cannot be turned off with the default job.
    *
    * @default - true with the default job, false with your own `job`
    */
@@ -149,6 +166,25 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
    * @default 3
    */
   readonly ledgerMaxReceiveCount?: number;
+
+  /**
+   * Whether the ledger sweep is on: an alarm on the age of the ledger's oldest
+   * message (`LedgerSweepAlarm`) and a rule that notifies the workflow when it goes
+   * to ALARM, so waiting objects are converted even when no new upload arrives.
+   * The default job sets the alarm back to OK after each run; a job you bring must
+   * do that itself (`cloudwatch:SetAlarmState`), or the sweep fires only once per stall.
+   *
+   * @default - true when the pipeline has an event ledger
+   */
+  readonly ledgerSweep?: boolean;
+
+  /**
+   * Age of the ledger's oldest message at which the sweep notifies the workflow:
+   * whole seconds, at least 60 and at most `ledgerMaxMessageAge`.
+   *
+   * @default - `batchWindow` plus 15 minutes (30 minutes with the default window)
+   */
+  readonly ledgerSweepAfter?: Duration;
 
   /**
    * The role EventBridge assumes to call `glue:NotifyEvent` on the workflow.
@@ -207,7 +243,9 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
 
   /**
    * Whether to create the CloudWatch alarms: failed rule invocations, messages in
-   * either dead-letter queue, a stuck ledger, and failed job runs.
+   * either dead-letter queue, a stuck ledger, failed job runs and, with the default
+   * job, a high share of rejected rows. The ledger sweep's alarm belongs to the
+   * sweep (`ledgerSweep`), not to these.
    *
    * @default true
    */
@@ -219,6 +257,14 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
    * @default - alarms without actions
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * The `RejectedRowsAlarm` fires when a run of the default job rejects more than
+   * this percentage of its rows (its `RejectedRowsPercent` metric), 0 to 100.
+   *
+   * @default 5
+   */
+  readonly rejectedRowsAlarmThreshold?: number;
 }
 
 /**
@@ -227,7 +273,7 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
  * whose EVENT trigger starts the job once `batchSize` events have arrived or
  * `batchWindow` has passed since the first, whichever comes first.
  *
- * By default the job is a {@link ParquetConversionJob}: the rule also records
+ * By default the job is a `ParquetConversionJob`: the rule also records
  * every new key in an SQS event ledger, and the job converts exactly those files
  * to Parquet, exactly once, keeping a Data Catalog table current.
  *
@@ -278,122 +324,119 @@ export class EventDrivenGlueWorkflow extends Construct {
   public readonly trail?: cloudtrail.Trail;
   /** The CloudWatch alarms created by the construct. */
   public readonly alarms: cloudwatch.IAlarm[] = [];
+  /**
+   * The ledger sweep's alarm, when the sweep is on. Not in `alarms`: its ALARM
+   * state starts a workflow run; it is not meant to page anyone.
+   */
+  public readonly ledgerSweepAlarm?: cloudwatch.IAlarm;
 
-  private readonly batchWindowSeconds: number;
   private jobFailureRule?: events.Rule;
 
   constructor(scope: Construct, id: string, props: EventDrivenGlueWorkflowProps = {}) {
     super(scope, id);
+    // Server access logs are delivered under a bucket policy (logging.s3.amazonaws.com,
+    // scoped by source bucket and account), never the legacy LogDeliveryWrite ACL, whatever
+    // the app's feature flags: set for this construct's subtree only, before any child exists.
+    this.node.setContext(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, true);
 
     this.inputPrefix = props.inputPrefix ?? 'incoming/';
-    validateKeyPrefix('inputPrefix', this.inputPrefix);
-    validateSuffixes('inputSuffixes', props.inputSuffixes);
-    validateIntegerRange('batchSize', props.batchSize, 1, MAX_BATCH_SIZE);
-    validateWholeSeconds('batchWindow', props.batchWindow, 1, MAX_BATCH_WINDOW_SECONDS);
-    validateIntegerAtLeast('maxConcurrentRuns', props.maxConcurrentRuns, 1);
-    validateIntegerRange('ledgerMaxReceiveCount', props.ledgerMaxReceiveCount, 1, 1000);
-    validateIntegerRange('eventRetryAttempts', props.eventRetryAttempts, 0, 185);
+    validateProps(props);
     const batchSize = props.batchSize ?? MAX_BATCH_SIZE;
     const batchWindow = props.batchWindow ?? Duration.seconds(MAX_BATCH_WINDOW_SECONDS);
-    this.batchWindowSeconds = batchWindow.toSeconds();
     const maxConcurrentRuns = props.maxConcurrentRuns ?? 1;
+    const jobTimeout = props.jobTimeout ?? Duration.hours(1);
     const useDefaultJob = props.job === undefined;
     const useLedger = props.eventLedger ?? useDefaultJob;
     if (useDefaultJob) {
+      validateLedgerForDefaultJob(useLedger);
       this.validateNoFeedbackLoop(props);
     }
+    const sweepAfter = useLedger && (props.ledgerSweep ?? true) ? ledgerSweepAfter(props, batchWindow) : undefined;
+    const alarms = props.alarms ?? true;
+    warnAboutMisconfiguration(this, props, {
+      useDefaultJob,
+      useLedger,
+      sweep: sweepAfter !== undefined,
+      sweepAfter,
+      alarms,
+      bucketUsesKey: !props.bucket && props.bucketEncryption === BucketEncryptionMode.KMS,
+      batchWindow,
+    });
     const description = props.description ?? `New objects under '${this.inputPrefix}' start a batched Glue workflow run`;
+    const source = props.eventSource ?? EventSource.s3EventBridge();
 
+    // Storage and keys.
     this.encryptionKey = props.encryptionKey ?? (useDefaultJob || props.bucketEncryption === BucketEncryptionMode.KMS
       ? new kms.Key(this, 'Key', {
         enableKeyRotation: true,
         description: `Encrypts the Glue logs and job bookmarks of ${this.node.path}`,
       })
       : undefined);
-    const source = props.eventSource ?? EventSource.s3EventBridge();
     if (!props.bucket && (props.serverAccessLogs ?? true)) {
-      this.accessLogsBucket = this.createAccessLogsBucket();
+      this.accessLogsBucket = createAccessLogsBucket(this);
     }
-    this.bucket = props.bucket ?? this.createBucket(props, source.kind === 'S3_EVENTBRIDGE');
+    this.bucket = props.bucket ?? createDataBucket(this, {
+      encryptionKey: props.bucketEncryption === BucketEncryptionMode.KMS ? this.encryptionKey : undefined,
+      versioned: props.versioned ?? false,
+      accessLogsBucket: this.accessLogsBucket,
+      eventBridge: source.kind === 'S3_EVENTBRIDGE',
+    });
 
+    // Workflow and queues.
     this.workflow = new glue.Workflow(this, 'Workflow', {
       workflowName: props.workflowName,
       description,
       maxConcurrentRuns,
     });
-
-    this.deadLetterQueue = this.createQueue('DeadLetterQueue');
+    this.deadLetterQueue = createEncryptedQueue(this, 'DeadLetterQueue');
     acknowledgeRules(this.deadLetterQueue, {
       'AwsSolutions-SQS3': 'This queue is the dead-letter queue of the EventBridge rule targets; it needs no dead-letter queue of its own.',
     });
+    const ledger = useLedger ? new EventLedger(this, {
+      jobTimeout,
+      maxReceiveCount: props.ledgerMaxReceiveCount,
+      sweepAfter,
+    }) : undefined;
+    this.ledgerQueue = ledger?.queue;
+    this.ledgerDeadLetterQueue = ledger?.deadLetterQueue;
+    this.ledgerSweepAlarm = ledger?.sweepAlarm;
 
-    const jobTimeout = props.jobTimeout ?? Duration.hours(1);
-    if (useLedger) {
-      this.ledgerDeadLetterQueue = this.createQueue('LedgerDeadLetterQueue');
-      acknowledgeRules(this.ledgerDeadLetterQueue, {
-        'AwsSolutions-SQS3': 'This queue is the event ledger\'s dead-letter queue; it needs no dead-letter queue of its own.',
-      });
-      this.ledgerQueue = this.createQueue('LedgerQueue', {
-        visibilityTimeout: this.ledgerVisibilityTimeout(jobTimeout),
-        deadLetterQueue: { queue: this.ledgerDeadLetterQueue, maxReceiveCount: props.ledgerMaxReceiveCount ?? 3 },
-      });
-    }
-
+    // The job.
     if (props.job) {
       this.job = props.job;
     } else {
-      this.securityConfiguration = new glue.SecurityConfiguration(this, 'SecurityConfiguration', {
-        s3Encryption: this.bucket.encryptionKey
-          ? glue.S3Encryption.kms(this.bucket.encryptionKey)
-          : glue.S3Encryption.s3Managed(),
-        cloudWatchEncryption: glue.CloudWatchEncryption.kms(this.encryptionKey),
-        jobBookmarksEncryption: glue.JobBookmarksEncryption.clientSideKms(this.encryptionKey),
+      const encryptionKey = this.encryptionKey!;
+      this.securityConfiguration = this.createSecurityConfiguration(encryptionKey);
+      this.conversionJob = this.createDefaultJob(id, props, {
+        encryptionKey, securityConfiguration: this.securityConfiguration, maxConcurrentRuns,
       });
-      this.allowGlueLogsToUseKey();
-      this.conversionJob = new ParquetConversionJob(this, 'ConversionJob', {
-        ...props,
-        bucket: this.bucket,
-        inputPrefix: this.inputPrefix,
-        ledgerQueue: this.ledgerQueue,
-        securityConfiguration: this.securityConfiguration,
-        encryptionKey: this.encryptionKey,
-        maxConcurrentRuns,
-        tableName: props.tableName ?? defaultTableName(id),
-      });
-      this.conversionJob.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'ReadBatchEventIds',
-        actions: ['glue:GetWorkflowRunProperties'],
-        resources: [this.workflow.workflowArn],
-      }));
       this.job = this.conversionJob.job;
       this.database = this.conversionJob.database;
       this.table = this.conversionJob.table;
     }
-
     this.trigger = this.workflow.addEventTrigger('EventTrigger', {
       description,
       actions: [glue.Action.job(this.job, {
         arguments: {
-          '--batch_size': Token.asString(batchSize),
-          '--batch_window_seconds': Token.asString(this.batchWindowSeconds),
+          '--batch_size': numberArgument(batchSize),
+          '--batch_window_seconds': numberArgument(batchWindow.toSeconds()),
         },
       })],
       eventBatchingCondition: { batchSize, batchWindow },
     });
 
+    // The rule: new objects notify the workflow and, with a ledger, are recorded in it.
     this.eventRole = props.eventRole ?? new iam.Role(this, 'EventRole', {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
       description: 'Lets EventBridge notify the Glue workflow of new objects',
     });
-
     const sourceConfig = source._bind(this, {
       bucket: this.bucket,
       inputPrefix: this.inputPrefix,
-      keyFilter: renderKeyFilter(this.inputPrefix, props.inputSuffixes),
+      inputSuffixes: props.inputSuffixes,
       logBucket: this.accessLogsBucket,
     });
     this.trail = sourceConfig.trail;
-
     const rule = new events.Rule(this, 'Rule', {
       description,
       eventPattern: {
@@ -412,9 +455,22 @@ export class EventDrivenGlueWorkflow extends Construct {
       rule.addTarget(new targets.SqsQueue(this.ledgerQueue, delivery));
     }
     this.rule = rule;
+    ledger?.addSweepTarget(new GlueWorkflowTarget(this.workflow, { ...delivery, role: this.eventRole }));
 
-    if (props.alarms ?? true) {
-      this.createAlarms(jobTimeout, props.alarmTopic);
+    if (alarms) {
+      this.alarms.push(...createPipelineAlarms(this, {
+        metrics: {
+          failedInvocations: this.metricFailedInvocations(),
+          deadLetters: this.metricDeadLetters(),
+          ledgerDeadLetters: this.ledgerQueue ? this.metricLedgerDeadLetters() : undefined,
+          ledgerOldestMessageAge: this.ledgerQueue ? this.metricLedgerOldestMessageAge() : undefined,
+          jobFailures: this.metricJobFailures(),
+          rejectedRowsPercent: this.conversionJob ? this.metricRejectedRowsPercent() : undefined,
+        },
+        ledgerStuckAfterSeconds: ledgerStuckAfterSeconds(batchWindow, jobTimeout),
+        rejectedRowsThreshold: props.rejectedRowsAlarmThreshold ?? 5,
+        topic: props.alarmTopic,
+      }));
     }
   }
 
@@ -446,14 +502,7 @@ export class EventDrivenGlueWorkflow extends Construct {
    * @default - sum over 5 minutes
    */
   public metricFailedInvocations(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/Events',
-      metricName: 'FailedInvocations',
-      dimensionsMap: { RuleName: this.rule.ruleName },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return ruleMetric('FailedInvocations', this.rule.ruleName, props);
   }
 
   /**
@@ -462,9 +511,7 @@ export class EventDrivenGlueWorkflow extends Construct {
    * @default - maximum over 5 minutes
    */
   public metricDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5), ...props,
-    });
+    return queueDepthMetric(this.deadLetterQueue, props);
   }
 
   /**
@@ -473,9 +520,7 @@ export class EventDrivenGlueWorkflow extends Construct {
    * @default - maximum over 5 minutes
    */
   public metricLedgerDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.requireLedger('metricLedgerDeadLetters', this.ledgerDeadLetterQueue).metricApproximateNumberOfMessagesVisible({
-      statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5), ...props,
-    });
+    return queueDepthMetric(this.requireLedger('metricLedgerDeadLetters', this.ledgerDeadLetterQueue), props);
   }
 
   /**
@@ -484,9 +529,7 @@ export class EventDrivenGlueWorkflow extends Construct {
    * @default - maximum over 5 minutes
    */
   public metricLedgerOldestMessageAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.requireLedger('metricLedgerOldestMessageAge', this.ledgerQueue).metricApproximateAgeOfOldestMessage({
-      statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(5), ...props,
-    });
+    return queueAgeMetric(this.requireLedger('metricLedgerOldestMessageAge', this.ledgerQueue), props);
   }
 
   /**
@@ -496,15 +539,27 @@ export class EventDrivenGlueWorkflow extends Construct {
    */
   public metricJobFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     this.jobFailureRule ??= this.onJobFailure('JobFailureRule', { description: 'Runs of the pipeline job that ended FAILED, TIMEOUT or ERROR' });
-    const rule = this.jobFailureRule;
-    return new cloudwatch.Metric({
-      namespace: 'AWS/Events',
-      metricName: 'TriggeredRules',
-      dimensionsMap: { RuleName: rule.ruleName },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return ruleMetric('TriggeredRules', this.jobFailureRule.ruleName, props);
+  }
+
+  /**
+   * The share of a run's rows the default job rejected (`RejectedRowsPercent`,
+   * 0 to 100, 0 for a run without rows). Throws with your own `job`.
+   *
+   * @default - maximum over 5 minutes
+   */
+  public metricRejectedRowsPercent(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return jobMetric('RejectedRowsPercent', this.requireDefaultJob('metricRejectedRowsPercent'), cloudwatch.Stats.MAXIMUM, props);
+  }
+
+  /**
+   * Rows the default job rejected (`RowsRejected`), kept with their reason under
+   * the rejected prefix. Throws with your own `job`.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricRowsRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return jobMetric('RowsRejected', this.requireDefaultJob('metricRowsRejected'), cloudwatch.Stats.SUM, props);
   }
 
   /**
@@ -517,53 +572,39 @@ export class EventDrivenGlueWorkflow extends Construct {
     return this.conversionJob.grantReadOutput(grantee);
   }
 
-  private createAccessLogsBucket(): s3.IBucket {
-    const logs = new s3.Bucket(this, 'AccessLogsBucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
+  /** Encryption of the default job's S3 writes (as the bucket's), logs and bookmarks (with the key). */
+  private createSecurityConfiguration(encryptionKey: kms.IKey): glue.SecurityConfiguration {
+    const configuration = new glue.SecurityConfiguration(this, 'SecurityConfiguration', {
+      s3Encryption: this.bucket.encryptionKey
+        ? glue.S3Encryption.kms(this.bucket.encryptionKey)
+        : glue.S3Encryption.s3Managed(),
+      cloudWatchEncryption: glue.CloudWatchEncryption.kms(encryptionKey),
+      jobBookmarksEncryption: glue.JobBookmarksEncryption.clientSideKms(encryptionKey),
     });
-    acknowledgeRules(logs, {
-      'AwsSolutions-S1': 'This bucket is the server access log destination; logging its own access would log forever.',
-    });
-    return logs;
+    this.allowGlueLogsToUseKey();
+    return configuration;
   }
 
-  private createBucket(props: EventDrivenGlueWorkflowProps, eventBridge: boolean): s3.IBucket {
-    const mode = props.bucketEncryption ?? BucketEncryptionMode.S3_MANAGED;
-    const bucket = new s3.Bucket(this, 'Bucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: mode === BucketEncryptionMode.KMS ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
-      encryptionKey: mode === BucketEncryptionMode.KMS ? this.encryptionKey : undefined,
-      bucketKeyEnabled: mode === BucketEncryptionMode.KMS ? true : undefined,
-      enforceSSL: true,
-      versioned: props.versioned ?? false,
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: this.accessLogsBucket ? 'data-bucket/' : undefined,
-    });
-    if (!this.accessLogsBucket) {
-      acknowledgeRules(bucket, {
-        'AwsSolutions-S1': 'Server access logs were turned off with serverAccessLogs: false.',
-      });
-    }
-    if (eventBridge) {
-      // EventBridge delivery set on the bucket resource itself: no custom-resource Lambda.
-      const cfnBucket = bucket.node.defaultChild as s3.CfnBucket;
-      cfnBucket.notificationConfiguration = {
-        eventBridgeConfiguration: { eventBridgeEnabled: true },
-      };
-    }
-    return bucket;
-  }
-
-  private createQueue(id: string, props: sqs.QueueProps = {}): sqs.Queue {
-    return new sqs.Queue(this, id, {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: RETENTION,
+  /** The default job, with the right to read its workflow run's event IDs. */
+  private createDefaultJob(id: string, props: EventDrivenGlueWorkflowProps, wiring: DefaultJobWiring): ParquetConversionJob {
+    const job = new ParquetConversionJob(this, 'ConversionJob', {
       ...props,
+      bucket: this.bucket,
+      inputPrefix: this.inputPrefix,
+      ledgerQueue: this.ledgerQueue,
+      ledgerDeadLetterQueue: this.ledgerDeadLetterQueue,
+      ledgerSweepAlarm: this.ledgerSweepAlarm,
+      securityConfiguration: wiring.securityConfiguration,
+      encryptionKey: wiring.encryptionKey,
+      maxConcurrentRuns: wiring.maxConcurrentRuns,
+      tableName: props.tableName ?? defaultTableName(id),
     });
+    job.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReadBatchEventIds',
+      actions: ['glue:GetWorkflowRunProperties', 'glue:GetWorkflowRun'],
+      resources: [this.workflow.workflowArn],
+    }));
+    return job;
   }
 
   /** CloudWatch Logs encrypts the job's log groups with the key: its key policy must allow that. */
@@ -585,20 +626,6 @@ export class EventDrivenGlueWorkflow extends Construct {
         },
       },
     }));
-  }
-
-  private ledgerVisibilityTimeout(jobTimeout: Duration): Duration {
-    if (jobTimeout.isUnresolved()) {
-      return MAX_VISIBILITY_TIMEOUT;
-    }
-    const seconds = jobTimeout.toSeconds() + VISIBILITY_MARGIN.toSeconds();
-    const max = MAX_VISIBILITY_TIMEOUT.toSeconds() - VISIBILITY_MARGIN.toSeconds();
-    if (seconds > MAX_VISIBILITY_TIMEOUT.toSeconds()) {
-      throw new Error(
-        `'jobTimeout' must be at most ${max / 60} minutes with the event ledger (its visibility timeout must exceed the job timeout, and SQS allows 12 hours), got: ${jobTimeout.toMinutes({ integral: false })} minutes`,
-      );
-    }
-    return Duration.seconds(seconds);
   }
 
   /** The job's own writes must never match the input filter, or every run would trigger the next. */
@@ -626,34 +653,12 @@ export class EventDrivenGlueWorkflow extends Construct {
     }
   }
 
-  private createAlarms(jobTimeout: Duration, topic: sns.ITopic | undefined): void {
-    const add = (id: string, metric: cloudwatch.Metric, threshold: number, description: string) => {
-      const alarm = metric.createAlarm(this, id, {
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      if (topic) {
-        alarm.addAlarmAction(new cwActions.SnsAction(topic));
-      }
-      this.alarms.push(alarm);
-    };
-    add('FailedInvocationsAlarm', this.metricFailedInvocations(), 1,
-      'EventBridge failed to deliver events of the pipeline rule to a target');
-    add('DeadLetterAlarm', this.metricDeadLetters(), 1,
-      'Events the pipeline rule could not deliver are waiting in its dead-letter queue');
-    if (this.ledgerQueue) {
-      add('LedgerDeadLetterAlarm', this.metricLedgerDeadLetters(), 1,
-        'Objects whose processing failed repeatedly are waiting in the ledger dead-letter queue');
-      const stuckAfter = Token.isUnresolved(this.batchWindowSeconds) || jobTimeout.isUnresolved()
-        ? MAX_BATCH_WINDOW_SECONDS + MAX_VISIBILITY_TIMEOUT.toSeconds()
-        : this.batchWindowSeconds + jobTimeout.toSeconds();
-      add('LedgerStuckAlarm', this.metricLedgerOldestMessageAge(), stuckAfter,
-        `A new object has waited longer than the batch window plus the job timeout (${stuckAfter} s): the pipeline is stuck`);
+  /** The default job's name; the job publishes its row metrics under it. */
+  private requireDefaultJob(method: string): string {
+    if (!this.conversionJob) {
+      throw new Error(`${method}() needs the default conversion job; with your own \`job\`, publish and read your own metrics`);
     }
-    add('JobFailureAlarm', this.metricJobFailures(), 1, 'A run of the pipeline job ended FAILED, TIMEOUT or ERROR');
+    return this.conversionJob.job.jobName;
   }
 
   private requireLedger(method: string, queue: sqs.IQueue | undefined): sqs.IQueue {
@@ -664,28 +669,56 @@ export class EventDrivenGlueWorkflow extends Construct {
   }
 }
 
-/**
- * The `detail.object.key` filter: EventBridge cannot combine `prefix` and
- * `suffix` on one field, so both together become one `wildcard` per suffix.
- */
-function renderKeyFilter(prefix: string, suffixes: string[] | undefined): string[] | undefined {
-  const hasSuffixes = suffixes !== undefined && suffixes.length > 0;
-  if (prefix === '' && !hasSuffixes) {
-    return undefined;
-  }
-  if (!hasSuffixes) {
-    return events.Match.prefix(prefix);
-  }
-  if (prefix === '') {
-    return suffixes.flatMap((suffix) => events.Match.suffix(suffix));
-  }
-  return suffixes.flatMap((suffix) => events.Match.wildcard(`${escapeWildcard(prefix)}*${escapeWildcard(suffix)}`));
+/** What the pipeline hands its default job besides the user's props. */
+interface DefaultJobWiring {
+  readonly encryptionKey: kms.IKey;
+  readonly securityConfiguration: glue.ISecurityConfiguration;
+  readonly maxConcurrentRuns: number;
 }
 
-/** Escapes the characters that EventBridge `wildcard` matching treats specially. */
-function escapeWildcard(value: string): string {
-  if (Token.isUnresolved(value)) {
-    throw new Error(`'inputPrefix' and 'inputSuffixes' must be known at synth time when both are set, got a token: ${value}`);
+/** The checks of single props; the ones that combine props follow once the pipeline's shape is known. */
+function validateProps(props: EventDrivenGlueWorkflowProps): void {
+  validateKeyPrefix('inputPrefix', props.inputPrefix);
+  validateSuffixes('inputSuffixes', props.inputSuffixes);
+  validateIntegerRange('batchSize', props.batchSize, 1, MAX_BATCH_SIZE);
+  validateWholeSeconds('batchWindow', props.batchWindow, 1, MAX_BATCH_WINDOW_SECONDS);
+  validateIntegerAtLeast('maxConcurrentRuns', props.maxConcurrentRuns, 1);
+  validateIntegerRange('ledgerMaxReceiveCount', props.ledgerMaxReceiveCount, 1, 1000);
+  validateIntegerRange('eventRetryAttempts', props.eventRetryAttempts, 0, 185);
+  validateLedgerMaxMessageAge(props.ledgerMaxMessageAge);
+  validatePercentage('rejectedRowsAlarmThreshold', props.rejectedRowsAlarmThreshold);
+}
+
+/** The default job learns which files are new only from the ledger. */
+function validateLedgerForDefaultJob(useLedger: boolean): void {
+  if (!useLedger) {
+    throw new Error('\'eventLedger\' cannot be false with the default job: the ParquetConversionJob learns which files '
+      + 'are new only from the ledger, so nothing would ever be converted. Keep the ledger, or bring your own \'job\'');
   }
-  return value.replace(/[\\*]/g, (c) => `\\${c}`);
+}
+
+/** Glue job arguments are strings: a number renders as one, a token stays a reference. */
+function numberArgument(value: number): string {
+  return Token.isUnresolved(value) ? Token.asString(value) : String(value);
+}
+
+/** The sweep's threshold: by default a batch window plus 15 minutes, so it never races a scheduled run. */
+function ledgerSweepAfter(props: EventDrivenGlueWorkflowProps, batchWindow: Duration): Duration {
+  const maxAge = props.ledgerMaxMessageAge ?? DEFAULT_LEDGER_MAX_MESSAGE_AGE;
+  const maxSeconds = maxAge.isUnresolved() ? MAX_LEDGER_MAX_MESSAGE_AGE.toSeconds() : maxAge.toSeconds();
+  validateWholeSeconds('ledgerSweepAfter', props.ledgerSweepAfter, 60, maxSeconds,
+    `between 60 and 'ledgerMaxMessageAge' (${maxSeconds} seconds)`);
+  if (props.ledgerSweepAfter) {
+    return props.ledgerSweepAfter;
+  }
+  const windowSeconds = batchWindow.isUnresolved() ? MAX_BATCH_WINDOW_SECONDS : batchWindow.toSeconds();
+  return Duration.seconds(windowSeconds + SWEEP_MARGIN.toSeconds());
+}
+
+/** A new object waiting longer than the batch window plus a whole job run means nothing drains the ledger. */
+function ledgerStuckAfterSeconds(batchWindow: Duration, jobTimeout: Duration): number {
+  if (batchWindow.isUnresolved() || jobTimeout.isUnresolved()) {
+    return MAX_BATCH_WINDOW_SECONDS + MAX_VISIBILITY_TIMEOUT.toSeconds();
+  }
+  return batchWindow.toSeconds() + jobTimeout.toSeconds();
 }

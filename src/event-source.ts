@@ -1,9 +1,11 @@
+import { Token } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 /**
- * Options for {@link EventSource.cloudTrail}.
+ * Options for `EventSource.cloudTrail()`.
  */
 export interface CloudTrailSourceOptions {
   /**
@@ -30,7 +32,8 @@ export abstract class EventSource {
 
   /**
    * CloudTrail S3 data events (PutObject, CompleteMultipartUpload, CopyObject)
-   * reach EventBridge as "AWS API Call via CloudTrail". Costs CloudTrail data-event
+   * reach EventBridge as "AWS API Call via CloudTrail". Only successful calls match:
+   * a call with an `errorCode` created no object. Costs CloudTrail data-event
    * charges, but works for buckets whose notification settings you cannot change.
    */
   public static cloudTrail(options: CloudTrailSourceOptions = {}): EventSource {
@@ -54,7 +57,7 @@ export abstract class EventSource {
 export interface EventSourceBindOptions {
   readonly bucket: s3.IBucket;
   readonly inputPrefix: string;
-  readonly keyFilter: string[] | undefined;
+  readonly inputSuffixes: string[] | undefined;
   readonly logBucket: s3.IBucket | undefined;
 }
 
@@ -70,11 +73,12 @@ class S3EventBridgeSource extends EventSource {
   public readonly kind = 'S3_EVENTBRIDGE';
 
   public _bind(_scope: Construct, options: EventSourceBindOptions): EventSourceConfig {
+    const keyFilter = renderKeyFilter(options.inputPrefix, options.inputSuffixes);
     return {
       detailType: ['Object Created'],
       detail: {
         bucket: { name: [options.bucket.bucketName] },
-        ...(options.keyFilter ? { object: { key: options.keyFilter } } : {}),
+        ...(keyFilter ? { object: { key: keyFilter } } : {}),
       },
       enableBucketEventBridge: true,
     };
@@ -109,18 +113,47 @@ class CloudTrailSource extends EventSource {
       readWriteType: cloudtrail.ReadWriteType.WRITE_ONLY,
       includeManagementEvents: false,
     });
+    const keyFilter = renderKeyFilter(options.inputPrefix, options.inputSuffixes);
     return {
       detailType: ['AWS API Call via CloudTrail'],
       detail: {
         eventSource: ['s3.amazonaws.com'],
         eventName: OBJECT_CREATING_CALLS,
+        // CloudTrail also logs calls S3 refused (AccessDenied, NoSuchUpload, ...): no object was created.
+        errorCode: events.Match.doesNotExist(),
         requestParameters: {
           bucketName: [options.bucket.bucketName],
-          ...(options.keyFilter ? { key: options.keyFilter } : {}),
+          ...(keyFilter ? { key: keyFilter } : {}),
         },
       },
       enableBucketEventBridge: false,
       trail,
     };
   }
+}
+
+/**
+ * The object key filter of the rule pattern: EventBridge cannot combine `prefix`
+ * and `suffix` on one field, so both together become one `wildcard` per suffix.
+ */
+function renderKeyFilter(prefix: string, suffixes: string[] | undefined): string[] | undefined {
+  const hasSuffixes = suffixes !== undefined && suffixes.length > 0;
+  if (prefix === '' && !hasSuffixes) {
+    return undefined;
+  }
+  if (!hasSuffixes) {
+    return events.Match.prefix(prefix);
+  }
+  if (prefix === '') {
+    return suffixes.flatMap((suffix) => events.Match.suffix(suffix));
+  }
+  return suffixes.flatMap((suffix) => events.Match.wildcard(`${escapeWildcard(prefix)}*${escapeWildcard(suffix)}`));
+}
+
+/** Escapes the characters that EventBridge `wildcard` matching treats specially. */
+function escapeWildcard(value: string): string {
+  if (Token.isUnresolved(value)) {
+    throw new Error(`'inputPrefix' and 'inputSuffixes' must be known at synth time when both are set, got a token: ${value}`);
+  }
+  return value.replace(/[\\*]/g, (c) => `\\${c}`);
 }

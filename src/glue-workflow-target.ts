@@ -4,7 +4,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 
 /**
- * Properties for {@link GlueWorkflowTarget}.
+ * Properties for `GlueWorkflowTarget`.
  */
 export interface GlueWorkflowTargetProps extends targets.TargetBaseProps {
   /**
@@ -50,7 +50,7 @@ export class GlueWorkflowTarget implements events.IRuleTarget {
   constructor(public readonly workflow: glue.IWorkflow, private readonly props: GlueWorkflowTargetProps = {}) {}
 
   /**
-   * Returns the rule target configuration; called by `rule.addTarget()`.
+   * Returns the rule target configuration. Called by `rule.addTarget()`.
    */
   public bind(rule: events.IRuleRef, _id?: string): events.RuleTargetConfig {
     const role = this.props.role ?? targets.singletonEventRole(rule);

@@ -1,5 +1,6 @@
 import * as path from 'path';
-import { ArnFormat, Duration, Size, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Size, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,9 +8,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_LEDGER_MAX_MESSAGE_AGE, validateLedgerMaxMessageAge } from './private/ledger';
 import { acknowledgeIamWildcards } from './private/nag';
 import { defaultTableName } from './private/naming';
-import { validateIntegerAtLeast, validateKeyPrefix } from './private/validation';
+import { JOB_METRICS_NAMESPACE } from './private/observability';
+import { validateIntegerAtLeast, validateKeyPrefix, validateWholeSeconds } from './private/validation';
 
 /** How long a run holds the ledger messages it took before renewing them. */
 const LEDGER_LEASE = Duration.minutes(10);
@@ -27,24 +30,77 @@ export enum InputFormat {
   JSON = 'JSON',
   /** CSV with a header row, optionally gzip-compressed. */
   CSV = 'CSV',
-  /** Decide per file by extension: `.json`, `.jsonl`, `.ndjson` or `.csv`, each optionally `.gz`. */
+  /**
+   * Decide per file: by extension (`.json`, `.jsonl`, `.ndjson` or `.csv`, each
+   * optionally `.gz`), and by looking at the content when the extension says nothing.
+   */
   AUTO = 'AUTO',
 }
 
 /**
+ * How the default job reads CSV files. Only the options you set are passed to
+ * the job; the job's defaults are the ones documented here.
+ */
+export interface CsvOptions {
+  /**
+   * The field separator, one character (a tab is `'\t'`).
+   *
+   * @default ','
+   */
+  readonly delimiter?: string;
+
+  /**
+   * The character that quotes a field holding delimiters or line breaks.
+   *
+   * @default '"'
+   */
+  readonly quote?: string;
+
+  /**
+   * The character that escapes a quote inside a quoted field. The default, the
+   * quote itself, means quotes are doubled (`""`), as in RFC 4180.
+   *
+   * @default '"'
+   */
+  readonly escape?: string;
+
+  /**
+   * Whether the first line of each file holds the column names. Without it the
+   * columns are named `_c0`, `_c1`, ...
+   *
+   * @default true
+   */
+  readonly header?: boolean;
+
+  /**
+   * The files' character set, as Java names it (`UTF-8`, `ISO-8859-1`, `windows-1252`, ...).
+   *
+   * @default 'UTF-8'
+   */
+  readonly encoding?: string;
+}
+
+/**
  * Options of the default Parquet conversion job, shared by
- * {@link ParquetConversionJob} and {@link EventDrivenGlueWorkflow}.
+ * `ParquetConversionJob` and `EventDrivenGlueWorkflow`.
  */
 export interface ParquetConversionOptions {
   /**
    * How new files are parsed.
    *
-   * @default InputFormat.JSON
+   * @default InputFormat.AUTO
    */
   readonly inputFormat?: InputFormat;
 
   /**
-   * Key prefix of the Parquet output; this is the table's location.
+   * How CSV files are read (with `InputFormat.CSV`, or `AUTO` for the files it takes as CSV).
+   *
+   * @default - comma-separated, `"` quotes doubled to escape, a header line, UTF-8
+   */
+  readonly csvOptions?: CsvOptions;
+
+  /**
+   * Key prefix of the Parquet output, which is the table's location.
    *
    * @default 'parquet/'
    */
@@ -102,7 +158,7 @@ export interface ParquetConversionOptions {
   readonly workerType?: glue.WorkerType;
 
   /**
-   * Maximum number of workers; auto-scaling is on, so Glue uses fewer when the batch is small.
+   * Maximum number of workers. Auto-scaling is on, so Glue uses fewer when the batch is small.
    *
    * @default 2
    */
@@ -116,7 +172,7 @@ export interface ParquetConversionOptions {
   readonly executionClass?: glue.ExecutionClass;
 
   /**
-   * Glue version; must be a Spark 3.5 runtime (Glue 5.x).
+   * Glue version, a Spark 3.5 runtime (Glue 5.x).
    *
    * @default glue.GlueVersion.V5_0
    */
@@ -138,36 +194,66 @@ export interface ParquetConversionOptions {
 
   /**
    * Retries of a failed job run. A retry is safe: output is committed exactly once.
+   * Glue allows no retries with `jobRunQueuing`.
    *
-   * @default 1
+   * @default - 1, or 0 with `jobRunQueuing`
    */
   readonly jobMaxRetries?: number;
 
   /**
-   * Upper bound on the objects one run takes from the ledger; the rest wait for the next run.
+   * Whether Glue queues a run it cannot start yet (concurrency or account limits)
+   * instead of failing it with `ConcurrentRunsExceededException`. Glue allows it
+   * only for standard (not Flex) runs, with `jobMaxRetries` 0.
+   *
+   * @default false
+   */
+  readonly jobRunQueuing?: boolean;
+
+  /**
+   * Upper bound on the objects a run takes from the ledger in one round. A run
+   * takes rounds until the ledger is empty or `drainTimeBudget` has passed, and
+   * leaves the rest to the next run.
    *
    * @default 1000
    */
   readonly maxFilesPerRun?: number;
 
   /**
-   * Target size of each output Parquet file; a burst of small files is
+   * Target size of each output Parquet file. A burst of small files is
    * compacted into about `inputBytes / targetFileSize` files.
    *
    * @default Size.mebibytes(128)
    */
   readonly targetFileSize?: Size;
+
+  /**
+   * How long one run keeps taking new rounds of `maxFilesPerRun` objects from the
+   * ledger before it stops and leaves the rest to the next run. At least 1 minute
+   * and less than `jobTimeout`, so a run ends its last round and commits in time.
+   *
+   * @default - half of `jobTimeout` (30 minutes with the default timeout)
+   */
+  readonly drainTimeBudget?: Duration;
+
+  /**
+   * Age after which the job moves a ledger message it receives to the ledger's
+   * dead-letter queue, with the reason, instead of processing it. Whole seconds
+   * from 1 hour to 13 days: the ledger keeps messages 14 days, so none expires unseen.
+   *
+   * @default Duration.days(7)
+   */
+  readonly ledgerMaxMessageAge?: Duration;
 }
 
 /**
- * Properties for {@link ParquetConversionJob}.
+ * Properties for `ParquetConversionJob`.
  */
 export interface ParquetConversionJobProps extends ParquetConversionOptions {
   /** The bucket holding the input files and receiving every output. */
   readonly bucket: s3.IBucket;
 
   /**
-   * Key prefix of the input files; the job's role can read only this prefix.
+   * Key prefix of the input files, the only prefix the job's role can read.
    *
    * @default 'incoming/'
    */
@@ -181,6 +267,14 @@ export interface ParquetConversionJobProps extends ParquetConversionOptions {
   readonly ledgerQueue?: sqs.IQueue;
 
   /**
+   * The ledger's dead-letter queue: the job parks messages older than
+   * `ledgerMaxMessageAge` there, and the role may send to it.
+   *
+   * @default - no dead-letter queue is passed to the job
+   */
+  readonly ledgerDeadLetterQueue?: sqs.IQueue;
+
+  /**
    * Security configuration of the job runs (S3, CloudWatch Logs and bookmark encryption).
    *
    * @default - none
@@ -188,7 +282,7 @@ export interface ParquetConversionJobProps extends ParquetConversionOptions {
   readonly securityConfiguration?: glue.ISecurityConfiguration;
 
   /**
-   * The KMS key used by the security configuration or the bucket; the role may use it.
+   * The KMS key used by the security configuration or the bucket, which the role may use.
    *
    * @default - no KMS permissions
    */
@@ -202,11 +296,21 @@ export interface ParquetConversionJobProps extends ParquetConversionOptions {
   readonly role?: iam.IRole;
 
   /**
-   * Maximum concurrent runs of the job. Keep it at least the workflow's.
+   * Maximum concurrent runs of the job. Keep it at least the workflow's: a run
+   * over the limit fails with `ConcurrentRunsExceededException`, or, with
+   * `jobRunQueuing` on, waits in Glue's queue instead.
    *
    * @default 1
    */
   readonly maxConcurrentRuns?: number;
+
+  /**
+   * The ledger sweep's alarm: the job sets it back to OK at the end of each run
+   * (`--sweep_alarm_name`), so the next stall fires it again, and the role may do so.
+   *
+   * @default - no sweep alarm
+   */
+  readonly ledgerSweepAlarm?: cloudwatch.IAlarm;
 }
 
 /**
@@ -279,7 +383,18 @@ export class ParquetConversionJob extends Construct {
     validateIntegerAtLeast('numberOfWorkers', props.numberOfWorkers, 2);
     validateIntegerAtLeast('maxFilesPerRun', props.maxFilesPerRun, 1);
     validateIntegerAtLeast('jobMaxRetries', props.jobMaxRetries, 0);
+    validateJobRunQueuing(props);
+    if (!props.ledgerQueue) {
+      this.warnLedgerOnlyOptions(props);
+    }
+    validateCsvOptions(props.csvOptions);
+    if (props.csvOptions && props.inputFormat === InputFormat.JSON) {
+      Annotations.of(this).addWarningV2('cdk-event-driven-glue-workflow:csvOptionsWithJson',
+        '\'csvOptions\' has no effect with \'inputFormat\' JSON: the job reads no CSV. Use InputFormat.CSV or AUTO');
+    }
     validatePartitionColumns(partitionColumns);
+    validateLedgerMaxMessageAge(props.ledgerMaxMessageAge);
+    validateDrainTimeBudget(props.drainTimeBudget, this.timeout);
 
     this.tableName = props.tableName ?? defaultTableName(id);
     validateTableName(this.tableName);
@@ -300,7 +415,7 @@ export class ParquetConversionJob extends Construct {
 
     const targetFileSize = props.targetFileSize ?? Size.mebibytes(128);
     const defaultArguments: Record<string, string> = {
-      '--input_format': props.inputFormat ?? InputFormat.JSON,
+      '--input_format': props.inputFormat ?? InputFormat.AUTO,
       '--output_path': this.s3Url(this.outputPrefix),
       '--rejected_path': this.s3Url(this.rejectedPrefix),
       '--stats_path': this.s3Url(this.statsPrefix),
@@ -310,13 +425,26 @@ export class ParquetConversionJob extends Construct {
       '--partition_columns': partitionColumns.join(','),
       '--max_files_per_run': String(props.maxFilesPerRun ?? 1000),
       '--target_file_size_mb': String(targetFileSize.toMebibytes()),
+      '--metrics_namespace': JOB_METRICS_NAMESPACE,
       '--enable-auto-scaling': 'true',
     };
+    Object.assign(defaultArguments, csvArguments(props.csvOptions));
     if (props.ledgerQueue) {
       defaultArguments['--ledger_queue_url'] = props.ledgerQueue.queueUrl;
       // The run's lease on the messages it took, renewed by the job while it works;
       // after a crash they are visible again within this time.
       defaultArguments['--visibility_timeout_seconds'] = String(LEDGER_LEASE.toSeconds());
+      defaultArguments['--ledger_max_age_seconds'] = secondsArgument(props.ledgerMaxMessageAge ?? DEFAULT_LEDGER_MAX_MESSAGE_AGE);
+      const drainTimeBudget = props.drainTimeBudget ?? halfOf(this.timeout);
+      if (drainTimeBudget) {
+        defaultArguments['--drain_time_budget_seconds'] = secondsArgument(drainTimeBudget);
+      }
+    }
+    if (props.ledgerQueue && props.ledgerDeadLetterQueue) {
+      defaultArguments['--ledger_dlq_url'] = props.ledgerDeadLetterQueue.queueUrl;
+    }
+    if (props.ledgerQueue && props.ledgerSweepAlarm) {
+      defaultArguments['--sweep_alarm_name'] = props.ledgerSweepAlarm.alarmName;
     }
 
     // The job's modules ship as one zip on --extra-py-files. CDK uploads a file
@@ -339,16 +467,16 @@ export class ParquetConversionJob extends Construct {
         numberOfWorkers: props.numberOfWorkers ?? 2,
       },
       timeout: this.timeout,
-      maxRetries: props.jobMaxRetries ?? 1,
+      maxRetries: props.jobMaxRetries ?? (props.jobRunQueuing ? 0 : 1),
       maxConcurrentRuns: props.maxConcurrentRuns ?? 1,
       securityConfiguration: props.securityConfiguration,
       defaultArguments,
     };
     this.job = props.executionClass === glue.ExecutionClass.FLEX
       ? new glue.PySparkFlexEtlJob(this, 'Resource', jobProps)
-      : new glue.PySparkEtlJob(this, 'Resource', jobProps);
+      : new glue.PySparkEtlJob(this, 'Resource', { ...jobProps, jobRunQueuingEnabled: props.jobRunQueuing ?? false });
 
-    this.grantJobPermissions(props.ledgerQueue);
+    this.grantJobPermissions(props);
   }
 
   /**
@@ -372,11 +500,33 @@ export class ParquetConversionJob extends Construct {
       actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
       resourceArns: this.catalogArns(),
     });
-    this.grantKey(grantee, ['kms:Decrypt']);
+    // Only the bucket's own key encrypts the output; the security configuration's key
+    // encrypts logs and bookmarks, which readers never see.
+    this.bucket.encryptionKey?.grantDecrypt(grantee);
     return grant;
   }
 
-  private grantJobPermissions(ledgerQueue: sqs.IQueue | undefined): void {
+  /** Without a ledger the job runs in replay mode only: nothing reads these. */
+  private warnLedgerOnlyOptions(props: ParquetConversionJobProps): void {
+    const ledgerOnly = {
+      drainTimeBudget: props.drainTimeBudget,
+      ledgerMaxMessageAge: props.ledgerMaxMessageAge,
+      ledgerDeadLetterQueue: props.ledgerDeadLetterQueue,
+      ledgerSweepAlarm: props.ledgerSweepAlarm,
+    };
+    for (const [prop, value] of Object.entries(ledgerOnly)) {
+      if (value !== undefined) {
+        Annotations.of(this).addWarningV2(`cdk-event-driven-glue-workflow:noLedgerQueueIgnores${prop.charAt(0).toUpperCase()}${prop.slice(1)}`,
+          `'${prop}' has no effect without 'ledgerQueue': the job then only converts the files named in --input_files`);
+      }
+    }
+  }
+
+  private grantJobPermissions(props: ParquetConversionJobProps): void {
+    const ledgerQueue = props.ledgerQueue;
+    // Without a ledger nothing is parked and there is no sweep to re-arm.
+    const ledgerDeadLetterQueue = ledgerQueue ? props.ledgerDeadLetterQueue : undefined;
+    const ledgerSweepAlarm = ledgerQueue ? props.ledgerSweepAlarm : undefined;
     const stack = Stack.of(this);
     const statements = [
       new iam.PolicyStatement({
@@ -390,12 +540,12 @@ export class ParquetConversionJob extends Construct {
         resources: Object.values(this.outputLocations()).map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
       }),
       new iam.PolicyStatement({
-        sid: 'ListOwnPrefixes',
+        sid: 'ListPipelineBucket',
         actions: ['s3:ListBucket'],
+        // No s3:prefix condition: S3 connectors (S3A, EMRFS) probe parent "directories"
+        // such as `_pipeline` or `parquet` without their trailing slash, and list with
+        // prefixes outside `<prefix>*`. Listing reveals key names only, never content.
         resources: [this.bucket.bucketArn],
-        conditions: {
-          StringLike: { 's3:prefix': [this.inputPrefix, ...Object.values(this.outputLocations())].map((p) => `${p}*`) },
-        },
       }),
       new iam.PolicyStatement({
         sid: 'MaintainOwnTable',
@@ -412,9 +562,10 @@ export class ParquetConversionJob extends Construct {
       new iam.PolicyStatement({
         sid: 'PublishGlueMetrics',
         actions: ['cloudwatch:PutMetricData'],
-        // PutMetricData has no resource-level permissions; the namespace condition scopes it.
+        // PutMetricData has no resource-level permissions; the namespace condition scopes it
+        // to Glue's own job metrics and the job's row metrics.
         resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': 'Glue' } },
+        conditions: { StringEquals: { 'cloudwatch:namespace': ['Glue', JOB_METRICS_NAMESPACE] } },
       }),
     ];
     for (const statement of statements) {
@@ -423,12 +574,30 @@ export class ParquetConversionJob extends Construct {
     if (ledgerQueue) {
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({
         sid: 'DrainLedger',
-        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+        // GetQueueAttributes: whether messages are left when a run stops.
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
         resources: [ledgerQueue.queueArn],
       }));
       if (ledgerQueue.encryptionMasterKey) {
         ledgerQueue.encryptionMasterKey.grantDecrypt(this.role);
       }
+    }
+    if (ledgerDeadLetterQueue) {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'ParkExpiredMessages',
+        actions: ['sqs:SendMessage'],
+        resources: [ledgerDeadLetterQueue.queueArn],
+      }));
+      if (ledgerDeadLetterQueue.encryptionMasterKey) {
+        ledgerDeadLetterQueue.encryptionMasterKey.grant(this.role, 'kms:Encrypt', 'kms:GenerateDataKey');
+      }
+    }
+    if (ledgerSweepAlarm) {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'ReArmLedgerSweep',
+        actions: ['cloudwatch:SetAlarmState'],
+        resources: [ledgerSweepAlarm.alarmArn],
+      }));
     }
     this.grantKey(this.role, ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey']);
     this.suppressScopedWildcards();
@@ -484,7 +653,7 @@ export class ParquetConversionJob extends Construct {
       },
       {
         finding: /^Resource::\*$/,
-        reason: 'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited to the Glue namespace by condition.',
+        reason: 'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited to the Glue and EventDrivenGlueWorkflow namespaces by condition.',
       },
       {
         finding: /^Action::s3:(GetObject|GetBucket|List)\*$/,
@@ -495,6 +664,87 @@ export class ParquetConversionJob extends Construct {
         reason: 'The aws-glue L2 job grants read on the CDK bootstrap asset bucket, where its script and modules are uploaded; no data lives there.',
       },
     ]);
+  }
+}
+
+/** A job argument in whole seconds; a token stays a reference. */
+function secondsArgument(duration: Duration): string {
+  const seconds = duration.toSeconds();
+  return Token.isUnresolved(seconds) ? Token.asString(seconds) : String(seconds);
+}
+
+/** Half of a duration in whole seconds, or nothing when it is a token (the job then uses its own default). */
+function halfOf(duration: Duration): Duration | undefined {
+  if (duration.isUnresolved()) {
+    return undefined;
+  }
+  return Duration.seconds(Math.floor(duration.toSeconds() / 2));
+}
+
+/** A run must stop taking new rounds early enough to finish before the job times out. */
+function validateDrainTimeBudget(budget: Duration | undefined, jobTimeout: Duration): void {
+  if (budget === undefined || budget.isUnresolved()) {
+    return;
+  }
+  if (jobTimeout.isUnresolved()) {
+    validateWholeSeconds('drainTimeBudget', budget, 60, Number.MAX_SAFE_INTEGER, 'of at least 60');
+    return;
+  }
+  const limit = jobTimeout.toSeconds();
+  validateWholeSeconds('drainTimeBudget', budget, 60, limit - 1,
+    `of at least 60 and less than 'jobTimeout' (${limit} seconds)`);
+}
+
+/** The `--csv_*` arguments of the options that are set; the job keeps its defaults for the others. */
+function csvArguments(options: CsvOptions | undefined): Record<string, string> {
+  const args: Record<string, string> = {};
+  if (options?.delimiter !== undefined) {
+    args['--csv_delimiter'] = options.delimiter;
+  }
+  if (options?.quote !== undefined) {
+    args['--csv_quote'] = options.quote;
+  }
+  if (options?.escape !== undefined) {
+    args['--csv_escape'] = options.escape;
+  }
+  if (options?.header !== undefined) {
+    args['--csv_header'] = options.header ? 'true' : 'false';
+  }
+  if (options?.encoding !== undefined) {
+    args['--csv_encoding'] = options.encoding;
+  }
+  return args;
+}
+
+function validateCsvOptions(options: CsvOptions | undefined): void {
+  if (!options) {
+    return;
+  }
+  for (const name of ['delimiter', 'quote', 'escape'] as const) {
+    const value = options[name];
+    if (value !== undefined && !Token.isUnresolved(value) && Array.from(value).length !== 1) {
+      throw new Error(`'csvOptions.${name}' must be exactly one character, got: ${JSON.stringify(value)}`);
+    }
+  }
+  const encoding = options.encoding;
+  if (encoding !== undefined && !Token.isUnresolved(encoding) && !/^[A-Za-z0-9._:-]+$/.test(encoding)) {
+    throw new Error(
+      `'csvOptions.encoding' must be a character set name of letters, digits and . _ : - (e.g. "UTF-8"), got: ${JSON.stringify(encoding)}`,
+    );
+  }
+}
+
+/** Glue queues only standard runs, and only of jobs without retries. */
+function validateJobRunQueuing(props: ParquetConversionJobProps): void {
+  if (!props.jobRunQueuing) {
+    return;
+  }
+  if (props.executionClass === glue.ExecutionClass.FLEX) {
+    throw new Error('\'jobRunQueuing\' cannot be used with \'executionClass\' FLEX: Glue queues only standard job runs');
+  }
+  const retries = props.jobMaxRetries;
+  if (retries !== undefined && !Token.isUnresolved(retries) && retries !== 0) {
+    throw new Error(`'jobMaxRetries' must be 0 with 'jobRunQueuing' (Glue allows no retries for a job with run queuing), got: ${retries}`);
   }
 }
 

@@ -37,11 +37,19 @@ def only_resource(template: Template, cfn_type: str) -> tuple[str, dict[str, Any
     return next(iter(found.items()))
 
 
-def cfn_lint_errors(template: Template, regions: tuple[str, ...] = (REGION,)) -> list[str]:
-    """Runs cfn-lint on a synthesized template; returns the error-level findings as text."""
+def cfn_lint_findings(template: Template, levels: tuple[str, ...] = ("E", "W"),
+                      regions: tuple[str, ...] = (REGION,)) -> list[str]:
+    """Runs cfn-lint on a synthesized template; returns the findings of the given levels
+    (E error, W warning, I informational) as text."""
     body = json.dumps(template.to_json())
     matches = cfnlint.api.lint(body, regions=list(regions))
-    return [f"{m.rule.id} {m.message} ({'/'.join(str(p) for p in m.path)})" for m in matches if m.rule.id.startswith("E")]
+    return [f"{m.rule.id} {m.message} ({'/'.join(str(p) for p in m.path)})"
+            for m in matches if m.rule.id.startswith(levels)]
+
+
+def cfn_lint_errors(template: Template, regions: tuple[str, ...] = (REGION,)) -> list[str]:
+    """Runs cfn-lint on a synthesized template; returns the error-level findings as text."""
+    return cfn_lint_findings(template, ("E",), regions)
 
 
 def resolve_refs(value: Any, names: dict[str, str]) -> Any:
@@ -93,9 +101,10 @@ def s3_object_created_event(bucket: str, key: str, etag: str = "d41d8cd98f00b204
     }
 
 
-def cloudtrail_put_object_event(bucket: str, key: str, event_name: str = "PutObject") -> dict[str, Any]:
-    """A CloudTrail S3 data event as EventBridge delivers it."""
-    return {
+def cloudtrail_put_object_event(bucket: str, key: str, event_name: str = "PutObject",
+                                error_code: str | None = None) -> dict[str, Any]:
+    """A CloudTrail S3 data event as EventBridge delivers it; with `error_code`, a call S3 refused."""
+    event = {
         "version": "0",
         "id": "36eb8523-97d0-4518-b33d-ee3579ff19f0",
         "detail-type": "AWS API Call via CloudTrail",
@@ -115,6 +124,31 @@ def cloudtrail_put_object_event(bucket: str, key: str, event_name: str = "PutObj
             "eventType": "AwsApiCall",
             "managementEvent": False,
             "eventCategory": "Data",
+        },
+    }
+    if error_code is not None:
+        event["detail"]["errorCode"] = error_code
+        event["detail"]["errorMessage"] = "Access Denied"
+    return event
+
+
+def alarm_state_change_event(alarm_name: str, state: str, previous_state: str = "OK") -> dict[str, Any]:
+    """A CloudWatch "Alarm State Change" event as EventBridge delivers it."""
+    return {
+        "version": "0",
+        "id": "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": ACCOUNT,
+        "time": "2026-11-22T00:00:00Z",
+        "region": REGION,
+        "resources": [f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{alarm_name}"],
+        "detail": {
+            "alarmName": alarm_name,
+            "state": {"value": state, "reason": "Threshold Crossed", "timestamp": "2026-11-22T00:00:00.000+0000"},
+            "previousState": {"value": previous_state, "reason": "Threshold Crossed",
+                              "timestamp": "2026-11-21T23:00:00.000+0000"},
+            "configuration": {"metrics": []},
         },
     }
 

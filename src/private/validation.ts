@@ -16,6 +16,16 @@ export function validateIntegerRange(prop: string, value: number | undefined, mi
   }
 }
 
+/** Throws unless `value` is a percentage from 0 to 100. */
+export function validatePercentage(prop: string, value: number | undefined): void {
+  if (value === undefined || Token.isUnresolved(value)) {
+    return;
+  }
+  if (!Number.isFinite(value) || value < 0 || value > 100) {
+    throw new Error(`'${prop}' must be a percentage between 0 and 100, got: ${value}`);
+  }
+}
+
 /** Throws unless `value` is an integer of at least `min`. */
 export function validateIntegerAtLeast(prop: string, value: number | undefined, min: number): void {
   if (value === undefined || Token.isUnresolved(value)) {
@@ -26,16 +36,23 @@ export function validateIntegerAtLeast(prop: string, value: number | undefined, 
   }
 }
 
-/** Throws unless `value` is a whole number of seconds in `[minSeconds, maxSeconds]`. */
-export function validateWholeSeconds(prop: string, value: Duration | undefined, minSeconds: number, maxSeconds: number): void {
+/**
+ * Throws unless `value` is a whole number of seconds in `[minSeconds, maxSeconds]`;
+ * `allowed` words the range in the message when the bare numbers would not say why.
+ */
+export function validateWholeSeconds(
+  prop: string,
+  value: Duration | undefined,
+  minSeconds: number,
+  maxSeconds: number,
+  allowed: string = `between ${minSeconds} and ${maxSeconds}`,
+): void {
   if (value === undefined || value.isUnresolved()) {
     return;
   }
   const seconds = value.toSeconds({ integral: false });
   if (!Number.isInteger(seconds) || seconds < minSeconds || seconds > maxSeconds) {
-    throw new Error(
-      `'${prop}' must be a whole number of seconds between ${minSeconds} and ${maxSeconds}, got: ${seconds} seconds`,
-    );
+    throw new Error(`'${prop}' must be a whole number of seconds ${allowed}, got: ${seconds} seconds`);
   }
 }
 

@@ -154,8 +154,9 @@ def test_default_arguments(default):
     bucket = logical_id(template, "AWS::S3::Bucket", "ProductsBucket")
     database = only_resource(template, "AWS::Glue::Database")[0]
     ledger = logical_id(template, "AWS::SQS::Queue", "ProductsLedgerQueue")
+    ledger_dlq = logical_id(template, "AWS::SQS::Queue", "ProductsLedgerDeadLetterQueue")
     template.has_resource_properties("AWS::Glue::Job", {"DefaultArguments": Match.object_like({
-        "--input_format": "JSON",
+        "--input_format": "AUTO",
         "--output_path": bucket_join(bucket, "/parquet/"),
         "--rejected_path": bucket_join(bucket, "/rejected/"),
         "--stats_path": bucket_join(bucket, "/stats/"),
@@ -167,6 +168,10 @@ def test_default_arguments(default):
         "--target_file_size_mb": "128",
         "--ledger_queue_url": {"Ref": ledger},
         "--visibility_timeout_seconds": "600",
+        "--metrics_namespace": "EventDrivenGlueWorkflow",
+        "--ledger_dlq_url": {"Ref": ledger_dlq},
+        "--ledger_max_age_seconds": "604800",
+        "--drain_time_budget_seconds": "1800",
         "--enable-auto-scaling": "true",
     })})
 
@@ -196,20 +201,27 @@ def test_trigger_action_passes_batch_arguments(default):
     job = only_resource(template, "AWS::Glue::Job")[0]
     template.has_resource_properties("AWS::Glue::Trigger", {"Actions": [{
         "JobName": {"Ref": job},
-        "Arguments": {"--batch_size": 100, "--batch_window_seconds": 900},
+        "Arguments": {"--batch_size": "100", "--batch_window_seconds": "900"},
     }]})
+
+
+def test_trigger_arguments_are_strings(default):
+    _, trigger = only_resource(default["template"], "AWS::Glue::Trigger")
+    arguments = trigger["Properties"]["Actions"][0]["Arguments"]
+    assert arguments == {"--batch_size": "100", "--batch_window_seconds": "900"}
+    assert all(isinstance(value, str) for value in arguments.values())
 
 
 def test_trigger_arguments_follow_batching_overrides():
     _, _, template = synth_props(batch_size=5, batch_window=Duration.minutes(2))
     template.has_resource_properties("AWS::Glue::Trigger", {"Actions": [Match.object_like({
-        "Arguments": {"--batch_size": 5, "--batch_window_seconds": 120},
+        "Arguments": {"--batch_size": "5", "--batch_window_seconds": "120"},
     })]})
 
 
 # ---- overrides ----------------------------------------------------------------
 
-@pytest.mark.parametrize("fmt, rendered", [(InputFormat.CSV, "CSV"), (InputFormat.AUTO, "AUTO")])
+@pytest.mark.parametrize("fmt, rendered", [(InputFormat.CSV, "CSV"), (InputFormat.JSON, "JSON")])
 def test_input_format_override(fmt, rendered):
     _, _, template = synth_props(input_format=fmt)
     assert job_props(template)["DefaultArguments"]["--input_format"] == rendered
@@ -301,23 +313,39 @@ def test_role_only_writes_below_own_prefixes(default):
             assert s["Sid"] == "ReadWriteOutputLocations"
 
 
-def test_role_lists_bucket_with_prefix_condition(default):
+def test_role_lists_the_pipeline_bucket_without_prefix_condition(default):
+    # S3A probes parent "directories" (e.g. `parquet`, `_pipeline`) without the trailing slash
     template = default["template"]
     bucket = logical_id(template, "AWS::S3::Bucket", "ProductsBucket")
-    s = statement(template, "ListOwnPrefixes")
-    assert s["Action"] == "s3:ListBucket"
-    assert s["Resource"] == {"Fn::GetAtt": [bucket, "Arn"]}
-    assert s["Condition"] == {"StringLike": {"s3:prefix": ["incoming/*", "parquet/*", "rejected/*", "stats/*", "_pipeline/*"]}}
+    s = statement(template, "ListPipelineBucket")
+    assert s == {"Sid": "ListPipelineBucket", "Action": "s3:ListBucket", "Effect": "Allow",
+                 "Resource": {"Fn::GetAtt": [bucket, "Arn"]}}
+
+
+def test_role_has_no_prefix_scoped_list_statement_left(default):
+    assert [s for s in job_role_statements(default["template"]) if s.get("Sid") == "ListOwnPrefixes"] == []
 
 
 def test_role_drains_only_the_ledger(default):
     template = default["template"]
     ledger = logical_id(template, "AWS::SQS::Queue", "ProductsLedgerQueue")
     s = statement(template, "DrainLedger")
-    assert s["Action"] == ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]
+    assert s["Action"] == ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                           "sqs:GetQueueAttributes"]
     assert s["Resource"] == {"Fn::GetAtt": [ledger, "Arn"]}
-    sqs_statements = [x for x in job_role_statements(template) if "sqs:" in json.dumps(x["Action"])]
-    assert sqs_statements == [s]
+
+
+def test_role_parks_expired_messages_only_in_the_ledger_dead_letter_queue(default):
+    template = default["template"]
+    ledger_dlq = logical_id(template, "AWS::SQS::Queue", "ProductsLedgerDeadLetterQueue")
+    s = statement(template, "ParkExpiredMessages")
+    assert s["Action"] == "sqs:SendMessage"
+    assert s["Resource"] == {"Fn::GetAtt": [ledger_dlq, "Arn"]}
+
+
+def test_role_sqs_statements_are_drain_and_park_only(default):
+    sqs_sids = [x["Sid"] for x in job_role_statements(default["template"]) if "sqs:" in json.dumps(x["Action"])]
+    assert sqs_sids == ["DrainLedger", "ParkExpiredMessages"]
 
 
 def test_role_catalog_actions_on_catalog_database_and_table_only(default):
@@ -337,7 +365,7 @@ def test_role_reads_workflow_run_properties_of_its_workflow(default):
     template = default["template"]
     workflow = only_resource(template, "AWS::Glue::Workflow")[0]
     s = statement(template, "ReadBatchEventIds")
-    assert s["Action"] == "glue:GetWorkflowRunProperties"
+    assert s["Action"] == ["glue:GetWorkflowRunProperties", "glue:GetWorkflowRun"]
     assert s["Resource"] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
                                                ":glue:eu-west-1:123456789012:workflow/", {"Ref": workflow}]]}
 
@@ -349,10 +377,10 @@ def test_role_logs_only_under_aws_glue(default):
                                                ":logs:eu-west-1:123456789012:log-group:/aws-glue/*"]]}
 
 
-def test_role_puts_metrics_only_in_glue_namespace(default):
+def test_role_puts_metrics_only_in_glue_and_pipeline_namespaces(default):
     s = statement(default["template"], "PublishGlueMetrics")
     assert s["Action"] == "cloudwatch:PutMetricData"
-    assert s["Condition"] == {"StringEquals": {"cloudwatch:namespace": "Glue"}}
+    assert s["Condition"] == {"StringEquals": {"cloudwatch:namespace": ["Glue", "EventDrivenGlueWorkflow"]}}
 
 
 def test_no_policy_allows_all_actions_of_a_service(default):
@@ -430,6 +458,77 @@ def test_token_job_timeout_skips_validation_and_uses_max_visibility():
     template = template_of(stack)
     ledger = logical_id(template, "AWS::SQS::Queue", "ProductsLedgerQueue")
     assert resources_of_type(template, "AWS::SQS::Queue")[ledger]["Properties"]["VisibilityTimeout"] == 43200
+
+
+# ---- ledger message age and drain time budget ---------------------------------------
+
+def default_arguments(**props):
+    return job_props(synth_props(**props)[2])["DefaultArguments"]
+
+
+def test_ledger_max_message_age_override():
+    assert default_arguments(ledger_max_message_age=Duration.days(2))["--ledger_max_age_seconds"] == "172800"
+
+
+@pytest.mark.parametrize("age, shown", [
+    (Duration.minutes(59), "3540 seconds"),
+    (Duration.days(14), "1209600 seconds"),
+    (Duration.millis(3600500), "3600.5 seconds"),
+])
+def test_ledger_max_message_age_outside_1_hour_to_13_days_raises(age, shown):
+    message = ("'ledgerMaxMessageAge' must be a whole number of seconds between 3600 (1 hour) and 1123200 "
+               f"(13 days, under the ledger's 14-day retention), got: {shown}")
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        synth_props(ledger_max_message_age=age)
+
+
+def test_ledger_max_message_age_limits_are_accepted():
+    assert default_arguments(ledger_max_message_age=Duration.hours(1))["--ledger_max_age_seconds"] == "3600"
+    assert default_arguments(ledger_max_message_age=Duration.days(13))["--ledger_max_age_seconds"] == "1123200"
+
+
+def test_drain_time_budget_defaults_to_half_the_job_timeout():
+    assert default_arguments(job_timeout=Duration.minutes(30))["--drain_time_budget_seconds"] == "900"
+
+
+def test_drain_time_budget_override():
+    assert default_arguments(drain_time_budget=Duration.minutes(10))["--drain_time_budget_seconds"] == "600"
+
+
+@pytest.mark.parametrize("budget, shown", [
+    (Duration.seconds(59), "59 seconds"),
+    (Duration.hours(1), "3600 seconds"),
+    (Duration.millis(90500), "90.5 seconds"),
+])
+def test_drain_time_budget_outside_1_minute_to_job_timeout_raises(budget, shown):
+    message = ("'drainTimeBudget' must be a whole number of seconds of at least 60 and less than 'jobTimeout' "
+               f"(3600 seconds), got: {shown}")
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        synth_props(drain_time_budget=budget)
+
+
+def test_drain_time_budget_is_checked_against_an_overridden_job_timeout():
+    message = ("'drainTimeBudget' must be a whole number of seconds of at least 60 and less than 'jobTimeout' "
+               "(1200 seconds), got: 1200 seconds")
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        synth_props(job_timeout=Duration.minutes(20), drain_time_budget=Duration.minutes(20))
+
+
+def test_token_drain_time_budget_and_message_age_skip_validation():
+    stack = new_stack()
+    seconds = CfnParameter(stack, "Seconds", type="Number").value_as_number
+    EventDrivenGlueWorkflow(stack, "Products", drain_time_budget=Duration.seconds(seconds),
+                            ledger_max_message_age=Duration.seconds(seconds))
+    args = job_props(template_of(stack))["DefaultArguments"]
+    assert args["--drain_time_budget_seconds"] == {"Ref": "Seconds"}
+    assert args["--ledger_max_age_seconds"] == {"Ref": "Seconds"}
+
+
+def test_token_job_timeout_leaves_the_drain_budget_to_the_job():
+    stack = new_stack()
+    minutes = CfnParameter(stack, "TimeoutMinutes", type="Number").value_as_number
+    EventDrivenGlueWorkflow(stack, "Products", job_timeout=Duration.minutes(minutes))
+    assert "--drain_time_budget_seconds" not in job_props(template_of(stack))["DefaultArguments"]
 
 
 # ---- loop protection --------------------------------------------------------------
@@ -530,8 +629,15 @@ def standalone():
 def test_standalone_job_has_no_ledger_argument(standalone):
     _, _, template = standalone
     args = job_props(template)["DefaultArguments"]
-    assert "--ledger_queue_url" not in args
+    for name in ("--ledger_queue_url", "--ledger_dlq_url", "--ledger_max_age_seconds", "--drain_time_budget_seconds",
+                 "--visibility_timeout_seconds"):
+        assert name not in args
     assert args["--table_name"] == "orders"
+
+
+def test_standalone_job_publishes_its_metrics_in_the_pipeline_namespace(standalone):
+    _, _, template = standalone
+    assert job_props(template)["DefaultArguments"]["--metrics_namespace"] == "EventDrivenGlueWorkflow"
 
 
 def test_standalone_job_role_has_no_sqs_statement(standalone):
@@ -543,3 +649,94 @@ def test_standalone_job_creates_its_database(standalone):
     _, job, template = standalone
     template.resource_count_is("AWS::Glue::Database", 1)
     assert "SecurityConfiguration" not in job_props(template)
+
+
+@pytest.mark.parametrize("prop, python_name", [
+    ("drainTimeBudget", "drain_time_budget"),
+    ("ledgerMaxMessageAge", "ledger_max_message_age"),
+    ("ledgerDeadLetterQueue", "ledger_dead_letter_queue"),
+    ("ledgerSweepAlarm", "ledger_sweep_alarm"),
+])
+def test_standalone_job_without_ledger_warns_about_ledger_options(prop, python_name):
+    from aws_cdk import aws_cloudwatch as cloudwatch
+    from aws_cdk import aws_sqs as sqs
+    from aws_cdk.assertions import Annotations
+    stack = new_stack()
+    values = {
+        "drain_time_budget": lambda: Duration.minutes(5),
+        "ledger_max_message_age": lambda: Duration.days(1),
+        "ledger_dead_letter_queue": lambda: sqs.Queue(stack, "Dlq"),
+        "ledger_sweep_alarm": lambda: cloudwatch.Alarm.from_alarm_arn(
+            stack, "Sweep", "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:sweep"),
+    }
+    ParquetConversionJob(stack, "Orders", bucket=s3.Bucket(stack, "Data"), **{python_name: values[python_name]()})
+    warnings = [w.entry.data for w in Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp(r"\[ack: cdk-event-driven-glue-workflow:"))]
+    short_id = "noLedgerQueueIgnores" + prop[0].upper() + prop[1:]
+    assert warnings == [f"'{prop}' has no effect without 'ledgerQueue': the job then only converts the files named in "
+                        f"--input_files [ack: cdk-event-driven-glue-workflow:{short_id}]"]
+    args = job_props(template_of(stack))["DefaultArguments"]
+    assert not {"--ledger_dlq_url", "--sweep_alarm_name", "--drain_time_budget_seconds"} & set(args)
+
+
+# ---- KMS: readers and imported buckets ------------------------------------------------
+
+def reader_statements(**props):
+    stack = new_stack()
+    pipeline = EventDrivenGlueWorkflow(stack, "Products", **{k: v(stack) if callable(v) else v for k, v in props.items()})
+    reader = iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal())
+    pipeline.grant_read_output(reader)
+    template = template_of(stack)
+    policy = [p for k, p in resources_of_type(template, "AWS::IAM::Policy").items() if k.startswith("Reader")]
+    assert len(policy) == 1
+    return template, policy[0]["Properties"]["PolicyDocument"]["Statement"]
+
+
+def kms_statements(statements):
+    return [s for s in statements if "kms:" in json.dumps(s["Action"])]
+
+
+def test_grant_read_output_grants_no_key_for_sse_s3_output():
+    # the construct's key encrypts only the job's logs and bookmarks here
+    _, statements = reader_statements()
+    assert kms_statements(statements) == []
+
+
+def test_grant_read_output_grants_decrypt_with_the_kms_bucket_key():
+    from cdk_event_driven_glue_workflow import BucketEncryptionMode
+    template, statements = reader_statements(bucket_encryption=BucketEncryptionMode.KMS)
+    key = only_resource(template, "AWS::KMS::Key")[0]
+    assert kms_statements(statements) == [
+        {"Action": "kms:Decrypt", "Effect": "Allow", "Resource": {"Fn::GetAtt": [key, "Arn"]}}]
+
+
+IMPORTED_KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
+
+def imported_kms_bucket(stack):
+    from aws_cdk import aws_kms as kms
+    return s3.Bucket.from_bucket_attributes(stack, "Landing", bucket_name="landing",
+                                            encryption_key=kms.Key.from_key_arn(stack, "LandingKey", IMPORTED_KEY))
+
+
+@pytest.fixture(scope="module")
+def imported_kms():
+    stack = new_stack()
+    EventDrivenGlueWorkflow(stack, "Products", bucket=imported_kms_bucket(stack))
+    return template_of(stack)
+
+
+def test_job_role_uses_the_imported_buckets_key(imported_kms):
+    found = [s for s in job_role_statements(imported_kms) if IMPORTED_KEY in json.dumps(s["Resource"])]
+    assert len(found) == 1
+    assert found[0]["Action"] == ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def test_job_writes_with_the_imported_buckets_key(imported_kms):
+    config = only_resource(imported_kms, "AWS::Glue::SecurityConfiguration")[1]["Properties"]["EncryptionConfiguration"]
+    assert config["S3Encryptions"] == [{"S3EncryptionMode": "SSE-KMS", "KmsKeyArn": IMPORTED_KEY}]
+
+
+def test_grant_read_output_grants_decrypt_with_the_imported_buckets_key():
+    _, statements = reader_statements(bucket=imported_kms_bucket)
+    assert kms_statements(statements) == [{"Action": "kms:Decrypt", "Effect": "Allow", "Resource": IMPORTED_KEY}]

@@ -14,6 +14,7 @@ from cdk_nag import AwsSolutionsChecks
 from cdk_event_driven_glue_workflow import BucketEncryptionMode, EventDrivenGlueWorkflow, EventSource
 from cdk_helpers import (
     cfn_lint_errors,
+    cfn_lint_findings,
     cloudtrail_put_object_event,
     matches,
     new_stack,
@@ -140,6 +141,21 @@ def test_cfn_lint_reports_no_error(nagged):
     assert cfn_lint_errors(nagged["template"]) == []
 
 
+def test_cfn_lint_reports_no_warning_on_the_constructs_resources(nagged):
+    """Only the construct's resources (logical IDs `Products...`): the bring-your-own variant's buckets are the
+    test's own, built with the legacy log-delivery ACL of an app without feature flags."""
+    findings = cfn_lint_findings(nagged["template"], ("E", "W"))
+    assert [f for f in findings if "(Resources/Products" in f] == []
+
+
+def test_nag_and_lint_variants_with_a_ledger_include_the_sweep(nagged):
+    """cdk-nag and cfn-lint above see the sweep alarm and rule wherever the ledger exists."""
+    template = nagged["template"]
+    has_ledger = nagged["name"] != "byo_bucket_and_job"
+    assert len([k for k in resources_of_type(template, "AWS::CloudWatch::Alarm") if "LedgerSweepAlarm" in k]) == has_ledger
+    assert len([k for k in resources_of_type(template, "AWS::Events::Rule") if "LedgerSweepRule" in k]) == has_ledger
+
+
 # ---- bucket ---------------------------------------------------------------------------
 
 def test_access_logs_go_to_the_access_logs_bucket(default):
@@ -237,10 +253,11 @@ def alarm(template, prefix):
         "Properties"]
 
 
-def test_five_alarms_by_default(default):
+def test_six_alarms_by_default(default):
     _, pipeline, template = default
-    template.resource_count_is("AWS::CloudWatch::Alarm", 5)
-    assert len(pipeline.alarms) == 5
+    paging = [k for k in resources_of_type(template, "AWS::CloudWatch::Alarm") if not k.startswith("ProductsLedgerSweep")]
+    assert len(paging) == 6
+    assert len(pipeline.alarms) == 6
 
 
 def test_failed_invocations_alarm(default):
@@ -307,8 +324,9 @@ def test_alarm_topic_is_every_alarm_action():
     EventDrivenGlueWorkflow(stack, "Products", alarm_topic=topic)
     template = template_of(stack)
     topic_id = only_resource(template, "AWS::SNS::Topic")[0]
-    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
-    assert len(alarms) == 5
+    alarms = {k: v for k, v in resources_of_type(template, "AWS::CloudWatch::Alarm").items()
+              if not k.startswith("ProductsLedgerSweep")}
+    assert len(alarms) == 6
     for props in alarms.values():
         assert props["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 
@@ -319,10 +337,12 @@ def test_no_alarm_actions_by_default(default):
         assert "AlarmActions" not in props["Properties"]
 
 
-def test_alarms_false_creates_no_alarms():
+def test_alarms_false_creates_no_alarms_but_keeps_the_sweep():
     _, pipeline, template = build(alarms=False)
-    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    assert list(resources_of_type(template, "AWS::CloudWatch::Alarm")) == [
+        logical_id(template, "AWS::CloudWatch::Alarm", "ProductsLedgerSweepAlarm")]
     assert pipeline.alarms == []
+    assert pipeline.ledger_sweep_alarm is not None
 
 
 @pytest.mark.parametrize("method, namespace, name, statistic", [
@@ -381,6 +401,7 @@ def test_cloudtrail_rule_pattern(cloudtrail_variant):
     pattern = pipeline_rule(template)[1]["Properties"]["EventPattern"]
     assert pattern["detail-type"] == ["AWS API Call via CloudTrail"]
     assert pattern["detail"]["eventName"] == ["PutObject", "CompleteMultipartUpload", "CopyObject"]
+    assert pattern["detail"]["errorCode"] == [{"exists": False}]
     assert pattern["detail"]["requestParameters"] == {"bucketName": [{"Ref": bucket}], "key": [{"prefix": "incoming/"}]}
 
 
@@ -406,6 +427,12 @@ def test_cloudtrail_pattern_matches_object_creating_calls(cloudtrail_variant, ev
 def test_cloudtrail_pattern_rejects_other_calls(cloudtrail_variant, bucket, key, event_name):
     pattern = s3_rule_pattern(cloudtrail_variant[2])
     assert not matches(pattern, cloudtrail_put_object_event(bucket, key, event_name))
+
+
+def test_cloudtrail_pattern_ignores_a_refused_call(cloudtrail_variant):
+    pattern = s3_rule_pattern(cloudtrail_variant[2])
+    assert not matches(pattern, cloudtrail_put_object_event(BUCKET, "incoming/a.json", error_code="AccessDenied"))
+    assert matches(pattern, cloudtrail_put_object_event(BUCKET, "incoming/a.json"))
 
 
 def test_cloudtrail_pattern_rejects_s3_eventbridge_event(cloudtrail_variant):

@@ -282,6 +282,16 @@ def test_cfn_parameters_for_batch_size_and_window_pass_synth():
     })
 
 
+def test_cfn_parameters_for_batch_size_and_window_are_passed_to_the_job_as_references():
+    stack = new_stack()
+    size = CfnParameter(stack, "BatchSize", type="Number", default=10)
+    window = CfnParameter(stack, "BatchWindow", type="Number", default=60)
+    pipeline(stack, batch_size=size.value_as_number, batch_window=Duration.seconds(window.value_as_number))
+    template_of(stack).has_resource_properties("AWS::Glue::Trigger", {"Actions": [Match.object_like({
+        "Arguments": {"--batch_size": {"Ref": "BatchSize"}, "--batch_window_seconds": {"Ref": "BatchWindow"}},
+    })]})
+
+
 # ---- cfn-lint ---------------------------------------------------------------
 
 @pytest.mark.parametrize("props", [
