@@ -50,6 +50,7 @@ class IcebergTable:
 
     def __init__(self, spark, catalog, database, table, location, partitioning):
         self.spark = spark
+        self.catalog = catalog
         self.ident = "%s.`%s`.`%s`" % (catalog, database, table)
         self.location = location
         self.partitioning = partition_spec(partitioning)
@@ -83,12 +84,15 @@ class IcebergTable:
         if not self.exists():
             columns = ", ".join("`%s` %s" % (f.name, f.dataType.simpleString()) for f in schema.fields)
             partitioned = " PARTITIONED BY (%s)" % ", ".join(self.partitioning) if self.partitioning else ""
+            # A path-based (hadoop) catalog places tables itself; any other gets the output location.
+            path_based = self.spark.conf.get("spark.sql.catalog.%s.type" % self.catalog, "") == "hadoop"
+            location = "" if path_based else " LOCATION '%s'" % self.location.rstrip("/")
             self.spark.sql(
-                "CREATE TABLE IF NOT EXISTS %s (%s) USING iceberg%s LOCATION '%s' TBLPROPERTIES ("
+                "CREATE TABLE IF NOT EXISTS %s (%s) USING iceberg%s%s TBLPROPERTIES ("
                 "'format-version'='2', 'write.parquet.compression-codec'='snappy', "
                 "'write.metadata.delete-after-commit.enabled'='true', "
                 "'write.metadata.previous-versions-max'='100')"
-                % (self.ident, columns, partitioned, self.location.rstrip("/")))
+                % (self.ident, columns, partitioned, location))
             log("created Iceberg table %s" % self.ident)
             return True
         existing = {f.name.lower() for f in self.spark.table(self.ident).schema.fields}
