@@ -244,6 +244,54 @@ class GlueLauncher:
         return JobRun(job_run_id, argv, done.returncode, done.stdout, done.stderr)
 
 
+#: Maven coordinates of what ``--datalake-formats`` adds on Glue 5.0 (Iceberg 1.7).
+DATALAKE_PACKAGES = {
+    "iceberg": ("org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.7.1",
+                "org.apache.iceberg:iceberg-aws-bundle:1.7.1"),
+}
+
+
+def glue_spark_conf(arguments: dict[str, str]) -> dict[str, str]:
+    """The Spark settings Glue derives from job arguments when it starts the driver.
+
+    ``--conf`` holds ``k=v`` pairs chained with `` --conf `` (Glue's documented way to set
+    Spark configuration); ``--datalake-formats`` adds the formats' jars, given here as
+    Maven coordinates in ``spark.jars.packages``.
+    """
+    conf: dict[str, str] = {}
+    text = arguments.get("--conf", "").strip()
+    if text:
+        for pair in re.split(r"\s+--conf\s+", text):
+            key, sep, value = pair.strip().partition("=")
+            if not sep:
+                raise ValueError(f"--conf entry without '=': {pair!r}")
+            conf[key.strip()] = value.strip()
+    packages = []
+    for fmt in filter(None, (f.strip() for f in arguments.get("--datalake-formats", "").split(","))):
+        if fmt not in DATALAKE_PACKAGES:
+            raise ValueError(f"--datalake-formats {fmt!r} is not supported locally")
+        packages.extend(DATALAKE_PACKAGES[fmt])
+    if packages:
+        conf["spark.jars.packages"] = ",".join(packages)
+    return conf
+
+
+def local_endpoint_conf(conf: dict[str, str], endpoint: str, region: str) -> dict[str, str]:
+    """What points the job's Iceberg Glue catalogs at a local endpoint instead of AWS's.
+
+    On Glue the catalog reaches the real Glue and S3 endpoints; locally each catalog whose
+    implementation is Iceberg's ``GlueCatalog`` gets the endpoint, path-style S3 and the
+    region. Nothing else of the job's configuration changes.
+    """
+    extra = {}
+    for key, value in conf.items():
+        if key.endswith(".catalog-impl") and value == "org.apache.iceberg.aws.glue.GlueCatalog":
+            prefix = key[: -len(".catalog-impl")]
+            extra.update({f"{prefix}.glue.endpoint": endpoint, f"{prefix}.s3.endpoint": endpoint,
+                          f"{prefix}.s3.path-style-access": "true", f"{prefix}.client.region": region})
+    return extra
+
+
 def glue_jobs(template: dict[str, Any]) -> list[str]:
     """Logical IDs of the template's Glue jobs."""
     return sorted(k for k, r in template["Resources"].items() if r["Type"] == "AWS::Glue::Job")

@@ -17,9 +17,9 @@ class Pipeline:
     batch_window: int
     max_concurrent_runs: int
     job_arguments: dict[str, Any]   # job DefaultArguments merged with the trigger action's Arguments
-    script_location: Any
-    extra_py_files: Any
-
+    job_logical_id: str
+    workflow_logical_id: str
+    role_logical_id: str | None     # the job's role, when the stack creates it
 
 def load(path: pathlib.Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
@@ -66,10 +66,35 @@ def pipelines(template: dict[str, Any]) -> list[Pipeline]:
             batch_window=int(condition.get("BatchWindow", 900)),
             max_concurrent_runs=int(workflow.get("MaxConcurrentRuns", 1)),
             job_arguments=arguments,
-            script_location=job["Command"]["ScriptLocation"],
-            extra_py_files=arguments.get("--extra-py-files"),
+            job_logical_id=job_id,
+            workflow_logical_id=workflow_id,
+            role_logical_id=_role_of(job),
         ))
     return sorted(found, key=lambda p: p.name)
+
+
+def _role_of(job: dict[str, Any]) -> str | None:
+    role = job.get("Role")
+    if isinstance(role, dict) and "Fn::GetAtt" in role:
+        return role["Fn::GetAtt"][0]
+    return _ref(role)
+
+
+def refs_in(value: Any) -> set[str]:
+    """Logical IDs a template value refers to (Ref and Fn::GetAtt)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and isinstance(value["Ref"], str):
+            found.add(value["Ref"])
+        if set(value) == {"Fn::GetAtt"}:
+            target = value["Fn::GetAtt"]
+            found.add(target[0] if isinstance(target, list) else target.split(".", 1)[0])
+        for v in value.values():
+            found |= refs_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            found |= refs_in(v)
+    return found
 
 
 def _rule_targeting(resources: dict[str, Any], workflow_id: str) -> dict[str, Any]:
