@@ -210,6 +210,43 @@ def fire_times(arrivals: Sequence[float], batch_size: int, batch_window: float) 
     return firings
 
 
+def latency_bound(backlog: int, *, batch_window: float, startup_seconds: float, seconds_per_file: float,
+                  max_files_per_run: int, drain_budget: float, sweep_after: float | None,
+                  sweep_period: float = SWEEP_PERIOD) -> float:
+    """An upper bound on one object's latency, given `backlog` = objects ahead of it in the ledger
+    when it arrives (arrived before it, not yet taken; an over-count is fine).
+
+    Valid when: at most one run is in progress at a time (``max_concurrent_runs=1``, or
+    :func:`drop_during_runs`); ``handover_lag=0``; rounds cost ``seconds_per_file`` per file and
+    runs ``startup_seconds`` once; and dropped firings other than those during runs never carry
+    an alarm event (a lost upload firing is fine, a lost alarm firing is not). With the sweep off
+    there is no bound (inf): an object left waiting by a run whose budget is spent waits for the
+    next upload.
+
+    With W = batch_window, S = sweep_after, P = sweep_period, s = startup_seconds,
+    c = seconds_per_file, M = max_files_per_run, q = backlog:
+
+        L <= max(S + P + W + s, M*c) + q*c + (1 + floor(q / R)) * (W + s) + M*c
+        R  = M * max(1, ceil((drain_budget - s) / (M*c)))   (objects a run takes before it hands over)
+
+    Why: from its arrival, the object waits (a) for the run in progress to finish its round
+    (<= M*c) or, when no run is in progress, for its own firing (<= W) or, if that firing is lost,
+    for the sweep (the alarm is OK then: its first evaluation with age >= S is < a + S + P; the
+    event's batch fires within W) and a start (s); (b) for the rounds that take the objects ahead
+    of it (FIFO, <= q*c); (c) at every run end while it waits (<= 1 + floor(q/R) of them: each run
+    that ends with it waiting spent its budget on full rounds of objects ahead of it) for the
+    hand-over event's batch (<= W, never dropped: no run is in progress) and a start (s); (d) for
+    its own round (<= M*c).
+    """
+    if sweep_after is None:
+        return math.inf
+    full = max_files_per_run * seconds_per_file
+    rounds = math.ceil((drain_budget - startup_seconds) / full) if full > 0 and drain_budget > startup_seconds else 1
+    per_run = max_files_per_run * max(1, rounds)
+    first = max(sweep_after + sweep_period + batch_window + startup_seconds, full)
+    return first + backlog * seconds_per_file + (1 + backlog // per_run) * (batch_window + startup_seconds) + full
+
+
 # Order of happenings at one instant (see the module docstring); alarm evaluations sit at _TICK.
 _ARRIVAL, _ROUND_END, _RUN_END, _TICK, _WINDOW, _EVENT, _ROUND_START = range(7)
 _UPLOAD = "upload"
