@@ -68,7 +68,7 @@ def test_cli_writes_table_and_plot(tmp_path, capsys):
     assert (tmp_path / "runs_vs_p95.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-# --- liveness: drain loop, sweep alarm, dropped firings; worst latency ----------------------------------
+# --- liveness: drain loop, sweep alarm, dropped firings; worst latency; plot labels ----------------------------------
 
 OLD_MODEL = planner.Liveness(drain_budget=0.0, sweep="off")       # one round per run, no sweep: the model before
 
@@ -172,3 +172,42 @@ def test_cli_options_reach_the_model(tmp_path, capsys):
     assumptions = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("assumptions:"))
     assert "drain budget 0 s per run, 7 files per round; sweep off" in assumptions
     assert "every firing during a run dropped" in assumptions
+
+
+def outcome(size, window, runs, p95):
+    return planner.Outcome(f"batch {size} / {window:g} s", runs, p95, p95, 0.0, size=size, window=window)
+
+
+def test_settings_on_the_same_point_share_one_label():
+    labels = planner.point_labels([outcome(25, 300, 6, 350.0), outcome(50, 300, 6, 350.0), outcome(50, 600, 6, 350.0),
+                                   outcome(25, 600, 6, 350.0), outcome(10, 300, 6, 160.0)])
+    assert sorted(labels) == [(6, 160.0, "10 / 300 s"), (6, 350.0, "25, 50 / 300, 600 s")]
+
+
+def test_a_label_lists_each_window_with_its_own_sizes():
+    labels = planner.point_labels([outcome(5, 60, 8, 99.0), outcome(10, 60, 8, 99.0), outcome(5, 900, 8, 99.0)])
+    assert labels == [(8, 99.0, "5, 10 / 60 s\n5 / 900 s")]
+
+
+@pytest.mark.parametrize("arrivals, sizes, windows", [
+    (scenario.bursty_trace(), [1, 5, 10, 25, 50, 100], [60, 300, 600, 900]),
+    (scenario.friday_trace(), [1, 2, 3, 5, 8, 10, 20, 40, 60, 100], [30, 60, 120, 300, 450, 600, 900]),
+])
+def test_plot_labels_one_per_point_and_none_overlap(arrivals, sizes, windows):
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    liveness = planner.Liveness(drop_firings_during_runs=True)
+    batched = planner.sweep(arrivals, sizes, windows, COST, liveness=liveness)
+    fig, annotations = planner.figure(batched, [planner.per_file_outcome(arrivals, COST)])
+    try:
+        renderer = fig.canvas.get_renderer()
+        assert len(annotations) == len({(o.runs, round(o.p95)) for o in batched})
+        boxes = [Text.get_window_extent(a, renderer) for a in annotations]
+        overlapping = [(annotations[i].get_text(), annotations[j].get_text())
+                       for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+        assert overlapping == []
+        assert all(fig.bbox.x0 <= b.x0 and b.x1 <= fig.bbox.x1 and fig.bbox.y0 <= b.y0 and b.y1 <= fig.bbox.y1
+                   for b in boxes)
+    finally:
+        plt.close(fig)

@@ -228,27 +228,114 @@ def cheapest(batched: Sequence[Outcome]) -> Outcome:
     return min(complete, key=lambda o: (o.dpu_seconds, o.p95))
 
 
-def plot(batched: Sequence[Outcome], alternatives: Sequence[Outcome], path: pathlib.Path) -> None:
+def _short(o: Outcome) -> str:
+    return o.strategy.replace("batch ", "")
+
+
+def point_labels(outcomes: Sequence[Outcome]) -> list[tuple[int, float, str]]:
+    """One label per distinct point, listing every setting on it.
+
+    Points are equal when their runs and their p95 to the second (as the table shows them) are equal;
+    the label sits at the first one's p95. Settings are written "sizes / windows", windows with the same
+    sizes merged, e.g. "25, 50, 100 / 300, 600 s", one line per set of sizes, by smallest window."""
+    groups: dict[tuple[int, float], list[Outcome]] = {}
+    for o in outcomes:
+        groups.setdefault((o.runs, round(o.p95)), []).append(o)
+    labels = []
+    for members in groups.values():
+        sizes_by_window: dict[float, set[int]] = {}
+        others = []
+        for o in members:
+            if o.window is None or o.size is None:
+                others.append(_short(o))
+            else:
+                sizes_by_window.setdefault(o.window, set()).add(o.size)
+        windows_by_sizes: dict[tuple[int, ...], list[float]] = {}
+        for window in sorted(sizes_by_window):
+            windows_by_sizes.setdefault(tuple(sorted(sizes_by_window[window])), []).append(window)
+        lines = [f"{', '.join(map(str, sizes))} / {', '.join(f'{w:g}' for w in windows)} s"
+                 for sizes, windows in sorted(windows_by_sizes.items(), key=lambda item: item[1][0])]
+        labels.append((members[0].runs, members[0].p95, "\n".join(lines + others)))
+    return labels
+
+
+# Label offsets tried, in points: near the point first, then further out (with a leader line).
+_RINGS = (6, 16, 30, 46, 64, 84)
+_DIRECTIONS = ((1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1))
+
+
+def _place_labels(ax, labels: Sequence[tuple[float, float, str]], points: Sequence[tuple[float, float]],
+                  keep_clear: Sequence = (), fontsize: float = 7):
+    """Annotates each point, trying offsets until its text overlaps no label placed so far, no marker, none of
+    the `keep_clear` display boxes (the legend) and stays in the figure."""
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    frame = fig.bbox
+    placed = list(keep_clear) + [Bbox.from_bounds(px - 4, py - 4, 8, 8)
+                                 for px, py in (ax.transData.transform(point) for point in points)]
+    annotations = []
+    for x, y, text in sorted(labels, key=lambda label: (label[0], label[1])):
+        chosen = None
+        for ring in _RINGS:
+            for dx, dy in _DIRECTIONS:
+                ann = ax.annotate(text, (x, y), xytext=(dx * ring, dy * ring), textcoords="offset points",
+                                  fontsize=fontsize, ha="left" if dx > 0 else "right" if dx < 0 else "center",
+                                  va="bottom" if dy > 0 else "top" if dy < 0 else "center",
+                                  arrowprops=None if ring == _RINGS[0] else
+                                  dict(arrowstyle="-", lw=0.5, color="0.5", shrinkA=0, shrinkB=3))
+                ann.update_positions(renderer)
+                box = Text.get_window_extent(ann, renderer).padded(1)
+                inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+                if inside and not any(box.overlaps(other) for other in placed):
+                    chosen = ann, box
+                    break
+                ann.remove()
+            if chosen:
+                break
+        if chosen is None:   # crowded: accept the first offset of the outermost ring
+            ann = ax.annotate(text, (x, y), xytext=(_RINGS[-1], _RINGS[-1]), textcoords="offset points",
+                              fontsize=fontsize, arrowprops=dict(arrowstyle="-", lw=0.5, color="0.5"))
+            ann.update_positions(renderer)
+            chosen = ann, Text.get_window_extent(ann, renderer)
+        annotations.append(chosen[0])
+        placed.append(chosen[1])
+    return annotations
+
+
+def figure(batched: Sequence[Outcome], alternatives: Sequence[Outcome]):
+    """The runs-against-p95 figure and its point labels (one per distinct point, placed apart)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 6))
+    fig, ax = plt.subplots(figsize=(10, 7))
     ax.scatter([o.runs for o in batched], [o.p95 for o in batched], label="Glue EVENT trigger batching")
-    for o in batched:
-        ax.annotate(o.strategy.replace("batch ", ""), (o.runs, o.p95), fontsize=7,
-                    xytext=(3, 3), textcoords="offset points")
     for marker, o in zip(["s", "^", "D", "v"], alternatives):
         ax.scatter([o.runs], [o.p95], marker=marker, s=70, label=o.strategy)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.margins(0.15)
     ax.set_xlabel("job runs over the trace (log scale)")
     ax.set_ylabel("p95 latency, upload to output (s, log scale)")
-    ax.set_title("Runs against p95 latency")
+    ax.set_title("Runs against p95 latency (labels: batch size / window; settings on one point share a label)")
+    ax.title.set_fontsize(10)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    legend = ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
     fig.tight_layout()
+    fig.canvas.draw()
+    points = [(o.runs, o.p95) for o in list(batched) + list(alternatives)]
+    keep_clear = [legend.get_window_extent(fig.canvas.get_renderer()).padded(2)]
+    return fig, _place_labels(ax, point_labels(batched), points, keep_clear)
+
+
+def plot(batched: Sequence[Outcome], alternatives: Sequence[Outcome], path: pathlib.Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, _ = figure(batched, alternatives)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
