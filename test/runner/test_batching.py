@@ -313,6 +313,22 @@ def test_a_file_arriving_just_after_the_last_round_is_taken_by_its_batch_firing(
     assert schedule.latencies()[-1] == u1 + W + S0 + C - a <= W + S0 + C
 
 
+def test_a_file_arriving_as_the_last_round_starts_with_its_firing_dropped_waits_for_the_hand_over():
+    # a backlog of 4M - 1 and one upload u at 925 fill four full rounds; the budget is spent after the 4th.
+    # The file arrives just after round 4 started; its event is in u's batch, which fires during the run
+    # (dropped); the run hands over at its end and that batch fires a window later.
+    n, u = 4 * M - 1, 925.0
+    round4_start = S0 + 3 * M * C
+    a = round4_start + 0.01
+    schedule = live([0.0] * n + [u, a])
+    run1, run2 = schedule.runs
+    assert [len(rnd.objects) for rnd in run1.rounds] == [M] * 4 and run1.left_waiting == 1
+    assert (run2.start, run2.alarm_events) == (run1.end + W, 1)
+    assert_all_processed_once(schedule)
+    assert schedule.latencies()[-1] == pytest.approx((round4_start + M * C - a) + W + S0 + C)
+    assert schedule.latencies()[-1] <= M * C + W + S0 + C
+
+
 def test_with_a_handover_lag_a_file_just_after_the_last_round_loses_its_firing_and_is_swept():
     # the same trace; Glue still counts run 1 in progress when the batch fires, so the firing is dropped
     n, lag = 2500, 30.0
