@@ -5,9 +5,10 @@ import random
 import pytest
 
 from cdk_event_driven_glue_workflow_tools import scenario
-from cdk_event_driven_glue_workflow_tools.batching import (ALARM, BATCH_SIZE, BATCH_WINDOW, FAULT, HANDOVER,
-                                                           MAX_CONCURRENT_RUNS, OK, SWEEP, drop_during_runs,
-                                                           drop_firings, fire_times, latency_bound, simulate)
+from cdk_event_driven_glue_workflow_tools.batching import (ALARM, BATCH_SIZE, BATCH_WINDOW, FAULT, HANDOVER, HORIZON,
+                                                           MAX_CONCURRENT_RUNS, OK, SWEEP, AlarmEvent, drop_any,
+                                                           drop_during_runs, drop_firings, fire_times, latency_bound,
+                                                           simulate)
 
 
 def fixed(seconds):
@@ -76,7 +77,7 @@ def test_invalid_batching_is_rejected(size, window):
         fire_times([0.0], size, window)
 
 
-# --- The liveness model: drain loop, sweep alarm, end-of-run re-arm, dropped firings --------------------------------
+# --- The liveness model: drain loop, sweep alarm, hand-over, periodic re-arm, lost firings ---------------------------
 #
 # Unless a test says otherwise: runs start in S0 s and take C s per file per round (the planner's cost model),
 # the product's defaults for the rest, and the pessimistic Glue model (every firing during a run is dropped).
@@ -89,6 +90,7 @@ S = W + 900.0       # sweep_after, the product default
 P = 60.0            # sweep period
 D = 1800.0          # drain budget
 M = 1000            # max files per run (per round)
+R = 3600.0          # the periodic re-arm
 
 
 def per_file(_start, objects):
@@ -104,7 +106,7 @@ def live(arrivals, batch_size=B, batch_window=W, **overrides):
 
 def bound(backlog, batch_window=W, **overrides):
     options = dict(batch_window=batch_window, startup_seconds=S0, seconds_per_file=C, max_files_per_run=M,
-                   drain_budget=D, sweep_after=S, sweep_period=P)
+                   drain_budget=D, sweep_after=S, sweep_period=P, rearm_period=R)
     options.update(overrides)
     return latency_bound(backlog, **options)
 
@@ -119,6 +121,11 @@ def assert_all_processed_once(schedule):
 def next_grid(t):
     """The first sweep evaluation at or after t."""
     return math.ceil(t / P) * P
+
+
+def next_rearm(t):
+    """The first re-arm at or after t."""
+    return math.ceil(t / R) * R
 
 
 def test_with_liveness_off_the_trigger_fires_as_fire_times_says():
@@ -245,10 +252,25 @@ def test_with_the_sweep_off_a_lone_file_whose_firing_is_dropped_stays_unprocesse
     assert schedule.unprocessed() == [0]
 
 
-def test_the_alarm_sends_one_event_per_transition_so_a_lost_sweep_firing_leaves_the_file_waiting():
-    # a limit of the design: firing 2 carries the sweep's only event; it is lost while no run is in progress;
-    # the alarm stays ALARM (the age only grows), so nothing is sent again until a new upload
-    schedule = live([10.0], drop=drop_firings(1, 2))
+def test_a_lost_sweep_firing_is_sent_again_after_the_periodic_re_arm():
+    # firing 2 carries the sweep's only event; it is lost while no run is in progress and the alarm stays ALARM
+    # (the age only grows). The re-arm sets it OK; the evaluation a period later sends the event again.
+    a = 10.0
+    schedule = live([a], drop=drop_firings(1, 2))
+    sweep_at = next_grid(a + S)
+    rearm_at = next_rearm(sweep_at + W)               # the first re-arm after the loss
+    assert schedule.rearms == [rearm_at]
+    assert [(e.time, e.source) for e in schedule.alarm_events] == [(sweep_at, SWEEP), (rearm_at + P, SWEEP)]
+    assert_all_processed_once(schedule)
+    assert schedule.worst_latency() == rearm_at + P + W + S0 + C - a
+    # the upload's window, the sweep (< S + P), its window, the re-arm (<= R after the loss) and its evaluation
+    assert schedule.worst_latency() <= W + (S + P - W) + W + (R + P) + W + S0 + C
+    assert schedule.worst_latency() <= bound(0, lost_firings=2, run_in_progress=False)
+
+
+def test_without_the_periodic_re_arm_a_lost_sweep_firing_leaves_the_file_waiting():
+    # the negative control of the test above: the alarm stays ALARM, nothing is sent again
+    schedule = live([10.0], drop=drop_firings(1, 2), rearm_period=None)
     assert [e.source for e in schedule.alarm_events] == [SWEEP]
     assert schedule.final_alarm == ALARM
     assert schedule.unprocessed() == [0]
@@ -282,21 +304,27 @@ def test_a_window_firing_at_the_very_end_of_a_run_starts_a_run():
     assert schedule.runs[0].end == schedule.runs[1].start
 
 
-def test_with_a_handover_lag_an_immediate_hand_over_firing_is_dropped_and_the_last_file_waits():
-    # the pessimistic model: Glue counts a run in progress for `lag` s after its last round, so the end-of-run
-    # event's immediate firing (batch size 1) is dropped. Run 1's hand-over is young: the next evaluation
-    # turns the alarm OK and the sweep starts run 2 at S. Run 2's hand-over leaves the alarm in ALARM with
-    # the oldest file already S old: it can never go OK again, so the last file waits for a new upload.
+def test_with_a_handover_lag_a_dropped_hand_over_is_made_good_by_the_evaluation_and_every_file_is_converted():
+    # the pessimistic model: Glue counts a run in progress for `lag` s after its last round, so an immediate
+    # end-of-run firing (batch size 1) is dropped. Run 1 leaves young files: it sets ALARM at once, that
+    # firing is dropped, the evaluation turns the alarm OK and the sweep starts run 2 at S. Run 2 leaves a
+    # file already S old: it only re-arms, and the evaluation makes the transition a period after the run's
+    # last round, after the lag: run 3 starts.
     lag = 5.0
     schedule = live([0.0, 0.0, 0.0], batch_size=1, max_files_per_run=1, drain_budget=0.0, handover_lag=lag)
-    run1, run2 = schedule.runs
+    run1, run2, run3 = schedule.runs
     assert run1.end == S0 + C + lag
+    assert (run1.alarm_at_end, run2.alarm_at_end) == (ALARM, OK)
+    run2_last_round = next_grid(S) + S0 + C
     assert [(e.time, e.source) for e in schedule.alarm_events] == [
-        (S0 + C, HANDOVER), (next_grid(S), SWEEP), (next_grid(S) + S0 + C, HANDOVER)]
-    hand_overs = [f for f in schedule.firings if f.time in (run1.end - lag, run2.end - lag)]
-    assert [(f.alarm_events, f.dropped) for f in hand_overs] == [(1, MAX_CONCURRENT_RUNS)] * 2
-    assert schedule.final_alarm == ALARM
-    assert schedule.unprocessed() == [2]
+        (S0 + C, HANDOVER), (next_grid(S), SWEEP), (next_grid(run2_last_round + P), SWEEP)]
+    hand_over = next(f for f in schedule.firings if f.time == run1.end - lag and f.alarm_events)
+    assert hand_over.dropped == MAX_CONCURRENT_RUNS
+    assert run3.start == next_grid(run2_last_round + P) > run2.end
+    assert_all_processed_once(schedule)
+    assert schedule.worst_latency() == next_grid(run2_last_round + P) + S0 + C
+    assert schedule.worst_latency() <= bound(2, batch_window=W, drain_budget=0.0, max_files_per_run=1,
+                                             lost_firings=schedule.lost_firings(0.0, math.inf))
 
 
 def test_a_file_arriving_just_after_the_last_round_is_taken_by_its_batch_firing():
@@ -313,20 +341,69 @@ def test_a_file_arriving_just_after_the_last_round_is_taken_by_its_batch_firing(
     assert schedule.latencies()[-1] == u1 + W + S0 + C - a <= W + S0 + C
 
 
-def test_a_file_arriving_as_the_last_round_starts_with_its_firing_dropped_waits_for_the_hand_over():
+def test_a_file_arriving_as_the_last_round_of_a_long_run_starts_waits_for_the_sweep_not_the_hand_over():
     # a backlog of 4M - 1 and one upload u at 925 fill four full rounds; the budget is spent after the 4th.
     # The file arrives just after round 4 started; its event is in u's batch, which fires during the run
-    # (dropped); the run hands over at its end and that batch fires a window later.
+    # (dropped). The run lasted >= S, so the job only re-arms: no immediate event. The file is young, so the
+    # evaluation turns the alarm ALARM when it is S old.
     n, u = 4 * M - 1, 925.0
     round4_start = S0 + 3 * M * C
     a = round4_start + 0.01
     schedule = live([0.0] * n + [u, a])
     run1, run2 = schedule.runs
     assert [len(rnd.objects) for rnd in run1.rounds] == [M] * 4 and run1.left_waiting == 1
-    assert (run2.start, run2.alarm_events) == (run1.end + W, 1)
+    assert run1.rounds[-1].end - run1.rounds[0].start >= S
+    assert run1.alarm_at_end == OK and HANDOVER not in [e.source for e in schedule.alarm_events]
+    assert run2.start == next_grid(a + S) + W
     assert_all_processed_once(schedule)
-    assert schedule.latencies()[-1] == pytest.approx((round4_start + M * C - a) + W + S0 + C)
-    assert schedule.latencies()[-1] <= M * C + W + S0 + C
+    assert schedule.latencies()[-1] == pytest.approx(next_grid(a + S) + W + S0 + C - a)
+    assert schedule.latencies()[-1] <= S + P + W + S0 + C
+    assert schedule.latencies()[-1] <= bound(0)
+
+
+def test_a_long_running_backlog_gets_no_immediate_hand_over_and_is_swept_one_period_after_the_run():
+    # 5000 files at once; a short window, so the sweep event sent during the run (the age counts the messages
+    # its rounds hold) fires during it and is dropped. The run spends its budget after 4 rounds with the oldest
+    # waiting file 2045 s old: the job only re-arms, the evaluation a period after the last round sends the event.
+    window, sweep_after = 60.0, 60.0 + 900.0
+    schedule = live([0.0] * 5000, batch_window=window, sweep_after=sweep_after)
+    run1, run2 = schedule.runs
+    last_round = run1.rounds[-1].end
+    assert (last_round, run1.left_waiting, run1.alarm_at_end) == (S0 + 4 * M * C, M, OK)
+    assert last_round - 0.0 >= sweep_after
+    assert [(e.time, e.source) for e in schedule.alarm_events] == [
+        (next_grid(sweep_after), SWEEP), (next_grid(last_round + P), SWEEP)]
+    assert run2.start == next_grid(last_round + P) + window
+    assert_all_processed_once(schedule)
+
+
+def test_a_re_arm_on_an_alarm_already_ok_changes_nothing():
+    # the lone file reaches S exactly at a re-arm: the re-arm (OK on OK) holds nothing back, the evaluation
+    # at that instant sends the only event
+    a = R - S
+    schedule = live([a], drop=drop_firings(1))
+    assert [(e.time, e.source) for e in schedule.alarm_events] == [(R, SWEEP)]
+    assert schedule.rearms == []
+    assert_all_processed_once(schedule)
+
+
+def test_re_arms_stop_at_the_horizon_so_a_trace_whose_every_firing_is_dropped_ends():
+    a = 10.0
+    schedule = live([a], drop=lambda _firing: True)
+    assert schedule.unprocessed() == [0]
+    assert schedule.rearms[-1] <= a + HORIZON < schedule.rearms[-1] + R
+    assert len(schedule.alarm_events) == 1 + len(schedule.rearms)       # the sweep, then one per re-arm
+
+
+def test_a_re_arm_while_the_sweep_event_s_batch_is_open_adds_its_event_to_that_batch():
+    # the sweep event at 3120 opens a batch that fires at 4020; the re-arm at 3600 turns ALARM to OK and the
+    # evaluation at 3660 sends a second event into the same batch: one firing, one run
+    a = R - S - 480.0 - 0.5
+    schedule = live([a], drop=drop_firings(1))
+    sweep_at = next_grid(a + S)
+    assert [(e.time, e.source) for e in schedule.alarm_events] == [(sweep_at, SWEEP), (R + P, SWEEP)]
+    assert [(f.time, f.alarm_events, f.started) for f in schedule.firings[1:]] == [(sweep_at + W, 2, True)]
+    assert_all_processed_once(schedule)
 
 
 def test_with_a_handover_lag_a_file_just_after_the_last_round_loses_its_firing_and_is_swept():
@@ -337,10 +414,37 @@ def test_with_a_handover_lag_a_file_just_after_the_last_round_loses_its_firing_a
     a = last_round_end + 0.5
     schedule = live([0.0] * n + [u1, a], handover_lag=lag)
     assert schedule.firings[-2].time == u1 + W and schedule.firings[-2].dropped == MAX_CONCURRENT_RUNS
-    assert [e.source for e in schedule.alarm_events] == [SWEEP]
+    assert schedule.alarm_events[0] == AlarmEvent(next_grid(a + S), SWEEP)
+    assert schedule.runs[1].start == next_grid(a + S) + W
     assert_all_processed_once(schedule)
     assert schedule.latencies()[-1] == next_grid(a + S) + W + S0 + C - a
     assert schedule.latencies()[-1] <= S + P + W + S0 + C
+
+
+def test_lost_firings_counts_drops_while_no_run_has_a_round_to_do_and_not_drops_during_rounds():
+    # firings 2 and 3 are dropped while run 1 starts (free: run 1 drains or hands over); the hand-over's firing
+    # is dropped during the lag after run 1's last round: that one is lost
+    schedule = live([0.0, 0.0, 0.0], batch_size=1, max_files_per_run=1, drain_budget=0.0, handover_lag=5.0)
+    dropped = [f.time for f in schedule.firings if not f.started]
+    assert dropped == [0.0, 0.0, S0 + C]
+    assert schedule.lost_firings(0.0, math.inf) == 1
+    assert schedule.lost_firings(0.0, S0 + C) == 0
+
+
+@pytest.mark.parametrize("rearm_period, per_lost_firing", [
+    (R, R + P + W),                 # the re-arm grid lies on the evaluation grid
+    (2500.0, 2500.0 + 2 * P + W),   # it does not: up to one more period to the evaluation
+    (600.0, S + P + W),             # re-armed more often than the sweep: the sweep's own wait dominates
+])
+def test_each_lost_firing_adds_the_wait_for_the_next_alarm_event_and_its_window_to_the_bound(rearm_period,
+                                                                                          per_lost_firing):
+    assert bound(7, rearm_period=rearm_period, lost_firings=3) - bound(7, rearm_period=rearm_period,
+                                                                       lost_firings=2) == per_lost_firing
+
+
+def test_without_the_periodic_re_arm_a_lost_firing_has_no_latency_bound():
+    assert bound(0, rearm_period=None) < math.inf
+    assert bound(0, rearm_period=None, lost_firings=1) == math.inf
 
 
 STRESSED_FRIDAY = dict(last_burst_files=200, burst_seconds=300.0)
@@ -381,11 +485,13 @@ def objects_ahead(arrivals, i, done):
     return sum(1 for j in order[:position] if done[j] > arrivals[i])
 
 
-@pytest.mark.parametrize("seed", range(150))
-def test_property_random_traces_and_drops_with_the_sweep_on_are_all_processed_within_the_bound(seed):
-    # Random traces, settings and drop patterns. Drops: every firing during a run (the pessimistic model,
-    # with max concurrency 1 or above), plus random losses of firings outside runs that carry no alarm event.
-    # Bound: batching.latency_bound (documented there) with each object's own backlog.
+@pytest.mark.parametrize("seed", range(300))
+def test_property_random_traces_and_random_lost_firings_are_all_processed_within_the_bound(seed):
+    # Random traces, settings and drop patterns: every firing during a run is dropped (the pessimistic model,
+    # with max concurrency 1 or above), and every other firing, uploads', sweeps' and hand-overs' alike, is
+    # lost independently with probability p < 1; handover_lag 0, 5 or 30 s. Re-arms run for the default
+    # horizon (a week after the last upload), long enough for the ledger to empty.
+    # Bound: batching.latency_bound (documented there) with each object's own backlog and lost firings.
     rng = random.Random(seed)
     arrivals = scenario.random_trace(seed, max_files=60)
     batch_size = rng.choice([1, 2, 5, 10, 100])
@@ -396,24 +502,25 @@ def test_property_random_traces_and_drops_with_the_sweep_on_are_all_processed_wi
     seconds_per_file = rng.choice([0.5, 5.0])
     sweep_after = rng.choice([0.0, 120.0, batch_window + 900.0])
     period = rng.choice([60.0, 300.0])
-    loss = rng.choice([0.0, 0.3, 1.0])
+    rearm = rng.choice([3600.0, 900.0, 1000.0])          # 1000 s is not on the evaluation grid
+    lag = rng.choice([0.0, 5.0, 30.0])
+    loss = rng.choice([0.0, 0.3, 0.6])
     losses = random.Random(seed + 10_000)
 
     def drop(firing):
-        if firing.runs_in_progress:
-            return True
-        return firing.alarm_events == 0 and losses.random() < loss
+        return firing.runs_in_progress > 0 or losses.random() < loss
 
     schedule = simulate(arrivals, batch_size, batch_window, lambda _s, objects: seconds_per_file * len(objects),
                         max_concurrent_runs=rng.choice([1, 3]), max_files_per_run=max_files, run_start=startup,
-                        drain_budget=budget, sweep_after=sweep_after, sweep_period=period, drop=drop)
+                        drain_budget=budget, sweep_after=sweep_after, sweep_period=period, handover_lag=lag,
+                        drop=drop, rearm_period=rearm)
     assert_all_processed_once(schedule)
     done = {i: rnd.end for run in schedule.runs for rnd in run.rounds for i in rnd.objects}
+    settings = dict(batch_window=batch_window, startup_seconds=startup, seconds_per_file=seconds_per_file,
+                    max_files_per_run=max_files, drain_budget=budget, sweep_after=sweep_after, sweep_period=period,
+                    rearm_period=rearm)
     for i, latency in enumerate(schedule.latencies()):
-        assert latency <= latency_bound(
-            objects_ahead(arrivals, i, done), batch_window=batch_window, startup_seconds=startup,
-            seconds_per_file=seconds_per_file, max_files_per_run=max_files, drain_budget=budget,
-            sweep_after=sweep_after, sweep_period=period), i
-    assert schedule.worst_latency() <= latency_bound(
-        len(arrivals) - 1, batch_window=batch_window, startup_seconds=startup, seconds_per_file=seconds_per_file,
-        max_files_per_run=max_files, drain_budget=budget, sweep_after=sweep_after, sweep_period=period)
+        lost = schedule.lost_firings(arrivals[i], done[i])
+        assert latency <= latency_bound(objects_ahead(arrivals, i, done), lost_firings=lost, **settings), i
+    lost = schedule.lost_firings(0.0, math.inf)
+    assert schedule.worst_latency() <= latency_bound(len(arrivals) - 1, lost_firings=lost, **settings)
