@@ -129,18 +129,36 @@ def test_cli_rejects_an_invalid_sweep_after(capsys):
     assert "sweep after must be" in capsys.readouterr().err
 
 
-def test_lost_firing_latency_is_sweep_after_plus_period_plus_window_plus_a_run_of_one_file():
+def test_lost_firing_latency_is_the_window_a_one_file_run_and_per_lost_firing_a_re_arm_period_and_a_window():
     liveness = planner.Liveness()
     window = 900.0
-    expected = (window + 900.0) + liveness.sweep_period + window + COST.run_seconds(1)
-    assert planner.lost_firing_latency(window, COST, liveness) == expected
-    assert planner.lost_firing_latency(window, COST, planner.Liveness(sweep="off")) == math.inf
-    # the model agrees: a lone file just after a sweep evaluation, whose firing is lost, comes within a period of it
-    arrival = liveness.sweep_period * 10 + 0.001
-    schedule = batching.simulate([arrival], 100, window, lambda _s, o: COST.round_seconds(len(o)),
-                                 run_start=COST.startup_seconds, drain_budget=liveness.drain_budget,
-                                 sweep_after=liveness.sweep_after(window), drop=batching.drop_firings(1))
-    assert expected - 0.01 < schedule.worst_latency() <= expected
+    per_lost_firing = liveness.rearm_period + liveness.sweep_period + window     # R + P >= sweep_after + P here
+    assert planner.lost_firing_latency(window, COST, liveness) == window + COST.run_seconds(1) + per_lost_firing
+    assert planner.lost_firing_latency(window, COST, liveness, lost=2) == (
+        window + COST.run_seconds(1) + 2 * per_lost_firing)
+
+
+@pytest.mark.parametrize("liveness", [planner.Liveness(sweep="off"), planner.Liveness(rearm_period=None)])
+def test_lost_firing_latency_is_unbounded_with_the_sweep_or_the_periodic_re_arm_off(liveness):
+    assert planner.lost_firing_latency(900.0, COST, liveness) == math.inf
+
+
+@pytest.mark.parametrize("lost", [1, 2])
+def test_a_lone_file_whose_upload_and_sweep_firings_are_lost_stays_within_the_lost_firing_latency(lost):
+    # lost=1: its upload's firing; lost=2: the sweep's too (sent again after the periodic re-arm)
+    liveness = planner.Liveness()
+    window = 900.0
+    worst = 0.0
+    for arrival in [liveness.sweep_period * k + 0.001 for k in range(0, 60, 7)] + [1000.0, 2500.5]:
+        schedule = batching.simulate([arrival], 100, window, lambda _s, o: COST.round_seconds(len(o)),
+                                     run_start=COST.startup_seconds, drain_budget=liveness.drain_budget,
+                                     sweep_after=liveness.sweep_after(window), sweep_period=liveness.sweep_period,
+                                     rearm_period=liveness.rearm_period,
+                                     drop=batching.drop_firings(*range(1, lost + 1)))
+        assert schedule.unprocessed() == []
+        worst = max(worst, schedule.worst_latency())
+    assert planner.lost_firing_latency(window, COST, liveness, lost - 1) < worst
+    assert worst <= planner.lost_firing_latency(window, COST, liveness, lost)
 
 
 def test_cheapest_ignores_settings_that_leave_files_unprocessed():
@@ -155,6 +173,8 @@ def test_cli_prints_liveness_assumptions_and_the_cheapest_settings_worst_latency
     assumptions = next(line for line in printed.splitlines() if line.startswith("assumptions:"))
     assert "drain budget 1800 s per run" in assumptions
     assert "sweep alarm at oldest message >= window + 900 s evaluated every 60 s" in assumptions
+    assert "re-armed (set OK) every 3600 s" in assumptions
+    assert "a lone file whose firing is lost: up to " in assumptions
     summary = next(line for line in printed.splitlines() if line.startswith("cheapest batching:"))
     strategy = summary.split(":")[1].strip()
     row = next(line for line in printed.splitlines() if line.startswith(f"| {strategy} |"))
@@ -172,6 +192,30 @@ def test_cli_options_reach_the_model(tmp_path, capsys):
     assumptions = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("assumptions:"))
     assert "drain budget 0 s per run, 7 files per round; sweep off" in assumptions
     assert "every firing during a run dropped" in assumptions
+
+
+def test_cli_rearm_period_reaches_the_model_and_the_assumptions(tmp_path, capsys, monkeypatch):
+    seen = []
+    simulate = batching.simulate
+    monkeypatch.setattr(batching, "simulate", lambda *a, **k: seen.append(k["rearm_period"]) or simulate(*a, **k))
+    assert planner.main(["--sizes", "5", "--windows", "60", "--rearm-period", "900", "--out", str(tmp_path)]) == 0
+    assumptions = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("assumptions:"))
+    assert set(seen) == {900.0}
+    assert "re-armed (set OK) every 900 s" in assumptions
+
+
+def test_cli_rearm_period_off_turns_the_periodic_re_arm_off_and_leaves_lost_firings_unbounded(tmp_path, capsys):
+    assert planner.main(["--sizes", "5", "--windows", "60", "--rearm-period", "off", "--out", str(tmp_path)]) == 0
+    assumptions = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("assumptions:"))
+    assert "no periodic re-arm" in assumptions
+    assert "a lone file whose firing is lost: no bound" in assumptions
+
+
+@pytest.mark.parametrize("text", ["0", "-60", "soon", "inf"])
+def test_cli_rejects_an_invalid_rearm_period(text, capsys):
+    with pytest.raises(SystemExit):
+        planner.main(["--rearm-period", text])
+    assert "rearm period must be > 0 seconds or off" in capsys.readouterr().err
 
 
 def outcome(size, window, runs, p95):

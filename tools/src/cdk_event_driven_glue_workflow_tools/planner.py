@@ -14,6 +14,7 @@ S3 -> Lambda -> Glue recipe) and with a fixed schedule. It writes a table
     --drain-budget 1800            a run drains the ledger in rounds until nothing waits or this is spent
     --sweep-after window+900       the sweep alarm's age threshold: window+N per setting, N seconds, or off
     --sweep-period 60              how often the alarm is evaluated
+    --rearm-period 3600            a schedule sets the alarm to OK this often (a lost sweep event is sent again), or off
     --drop-firings-during-runs     the pessimistic Glue model: every firing during a run is dropped
 """
 from __future__ import annotations
@@ -67,11 +68,14 @@ class Liveness:
     drop_firings_during_runs: bool = False
     handover_lag: float = 0.0
     max_files_per_run: int = 1000
+    rearm_period: float | None = batching.REARM_PERIOD     # None: no periodic re-arm
 
     def __post_init__(self):
         self._sweep()   # validates `sweep`
         if self.drain_budget < 0 or self.sweep_period <= 0 or self.handover_lag < 0 or self.max_files_per_run < 1:
             raise ValueError("drain budget and handover lag must be >= 0, sweep period > 0, max files per run >= 1")
+        if self.rearm_period is not None and not self.rearm_period > 0:
+            raise ValueError(f"rearm period must be > 0 seconds or off, got: {self.rearm_period}")
 
     def _sweep(self) -> tuple[bool, float] | None:
         """(relative to the window?, seconds), or None when the sweep is off."""
@@ -101,8 +105,11 @@ class Liveness:
             sweep = "sweep off (only uploads start runs)"
         else:
             threshold = f"window + {parsed[1]:g}" if parsed[0] else f"{parsed[1]:g}"
+            rearm = ("no periodic re-arm" if self.rearm_period is None
+                     else f"re-armed (set OK) every {self.rearm_period:g} s")
             sweep = (f"sweep alarm at oldest message >= {threshold} s evaluated every {self.sweep_period:g} s, "
-                     f"re-armed at each run's end")
+                     f"set OK at each run's end (and ALARM at once when the run and every waiting file are younger "
+                     f"than that), {rearm}")
         drops = "every firing during a run dropped" if self.drop_firings_during_runs else \
             "firings finding max concurrent runs dropped"
         handover = ("end-of-run event at the run's end, which no longer counts as in progress" if not self.handover_lag
@@ -143,7 +150,8 @@ def batching_schedule(arrivals: Sequence[float], size: int, window: float, cost:
         liveness.max_files_per_run, run_start=cost.startup_seconds, drain_budget=liveness.drain_budget,
         sweep_after=liveness.sweep_after(window), sweep_period=liveness.sweep_period,
         handover_lag=liveness.handover_lag,
-        drop=batching.drop_during_runs if liveness.drop_firings_during_runs else None)
+        drop=batching.drop_during_runs if liveness.drop_firings_during_runs else None,
+        rearm_period=liveness.rearm_period)
 
 
 def batching_outcome(arrivals: Sequence[float], size: int, window: float, cost: CostModel,
@@ -165,13 +173,17 @@ def batching_outcome(arrivals: Sequence[float], size: int, window: float, cost: 
     )
 
 
-def lost_firing_latency(window: float, cost: CostModel, liveness: Liveness) -> float:
-    """Worst latency of a lone file whose firing is lost and that no later upload helps:
-    the sweep's first evaluation at age >= sweep_after (< sweep_after + period), its batch window, a run."""
-    sweep_after = liveness.sweep_after(window)
-    if sweep_after is None:
-        return math.inf
-    return sweep_after + liveness.sweep_period + window + cost.run_seconds(1)
+def lost_firing_latency(window: float, cost: CostModel, liveness: Liveness, lost: int = 1) -> float:
+    """Worst latency of a lone file (nothing ahead of it, no run in progress, its round holds it alone) when
+    `lost` firings are lost while it waits, of any kind (its upload's, the sweep's, ...):
+    :func:`batching.latency_bound`, i.e. window + a one-file run + `lost` * (the wait for the next alarm event,
+    up to re-arm period + sweep period, or sweep_after + sweep period, + window). inf with the sweep off, or
+    with the periodic re-arm off (a lost alarm event is never sent again)."""
+    return batching.latency_bound(
+        0, batch_window=window, startup_seconds=cost.startup_seconds, seconds_per_file=cost.seconds_per_file,
+        max_files_per_run=1, drain_budget=liveness.drain_budget, sweep_after=liveness.sweep_after(window),
+        sweep_period=liveness.sweep_period, rearm_period=liveness.rearm_period, lost_firings=lost,
+        run_in_progress=False)
 
 
 def per_file_outcome(arrivals: Sequence[float], cost: CostModel) -> Outcome:
@@ -341,6 +353,19 @@ def plot(batched: Sequence[Outcome], alternatives: Sequence[Outcome], path: path
     plt.close(fig)
 
 
+def _rearm_period(text: str) -> float | None:
+    """--rearm-period: seconds > 0, or off."""
+    if text.strip().lower() == "off":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0 or value == math.inf:
+        raise argparse.ArgumentTypeError(f"rearm period must be > 0 seconds or off, got: {text!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group()
@@ -363,6 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "(default %(default)s)")
     parser.add_argument("--sweep-period", type=float, default=batching.SWEEP_PERIOD,
                         help="seconds between alarm evaluations (default %(default)g)")
+    parser.add_argument("--rearm-period", type=_rearm_period, default=batching.REARM_PERIOD,
+                        help="seconds between the schedule's re-arms of the sweep alarm (set OK), or off "
+                             "(default %(default)g)")
     parser.add_argument("--drop-firings-during-runs", action="store_true",
                         help="the pessimistic Glue model: drop every firing while a run is in progress")
     parser.add_argument("--handover-lag", type=float, default=0.0,
@@ -372,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         liveness = Liveness(args.drain_budget, args.sweep_after, args.sweep_period, args.drop_firings_during_runs,
-                            args.handover_lag, args.max_files_per_run)
+                            args.handover_lag, args.max_files_per_run, args.rearm_period)
     except ValueError as error:
         parser.error(str(error))
     if args.trace:
@@ -397,10 +425,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     span_h = (max(arrivals) - min(arrivals)) / 3600.0
     print(f"trace: {len(arrivals)} files over {span_h:.1f} h ({args.trace or 'scenario ' + args.scenario})")
     best = cheapest(batched)
+    one, two = (lost_firing_latency(best.window, cost, liveness, lost) for lost in (1, 2))
+    lost_firing = (f"up to {one:.0f} s, each further lost firing (the sweep's too): up to +{two - one:.0f} s"
+                   if one < math.inf else "no bound (with the sweep or the periodic re-arm off, a lost alarm event "
+                                          "is never sent again)")
     assumptions = (f"assumptions: {cost.describe()}; max concurrent runs {args.max_concurrent_runs}; "
                    f"{liveness.describe()}; latency = end of the object's round - upload; worst latency of "
                    f"{best.strategy}: {seconds(best.worst)} s in this trace, a lone file whose firing is lost: "
-                   f"up to {seconds(lost_firing_latency(best.window, cost, liveness))} s")
+                   f"{lost_firing}")
     print(assumptions)
     table = markdown_table(batched + alternatives)
     print(table)
