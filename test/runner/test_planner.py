@@ -1,7 +1,9 @@
 """The batching planner's numbers on traces small enough to compute by hand."""
 import math
 
-from cdk_event_driven_glue_workflow_tools import planner, scenario
+import pytest
+
+from cdk_event_driven_glue_workflow_tools import batching, planner, scenario
 from cdk_event_driven_glue_workflow_tools.planner import CostModel
 
 # runs last 50 s + 1 s per file; billed with a 60 s minimum; 2 workers of 1 DPU
@@ -64,3 +66,192 @@ def test_cli_writes_table_and_plot(tmp_path, capsys):
     assert "assumptions: run = 45 s start + 0.5 s/file" in printed
     assert (tmp_path / "table.md").read_text().count("| batch ") == 4
     assert (tmp_path / "runs_vs_p95.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --- liveness: drain loop, sweep alarm, dropped firings; worst latency; plot labels ----------------------------------
+
+OLD_MODEL = planner.Liveness(drain_budget=0.0, sweep="off")       # one round per run, no sweep: the model before
+
+
+def test_worst_latency_is_the_largest_upload_to_round_end():
+    outcome = planner.batching_outcome([0.0, 10.0, 20.0], 100, 300, COST)
+    # one run at 300, its round at 350 lasts 3 s: the first file waits longest
+    assert outcome.worst == 300.0 + COST.startup_seconds + 3 * COST.seconds_per_file - 0.0
+
+
+def test_a_run_pays_its_start_once_and_every_file_in_each_of_its_rounds():
+    # batch of 2 fires at 2; round 1 at 52 takes 2 files; the uploads at 52.5 and 53 (their firing is dropped)
+    # are taken by round 2 of the same run
+    arrivals = [0.0, 2.0, 52.5, 53.0]
+    schedule = planner.batching_schedule(arrivals, 2, 300, COST)
+    (run,) = schedule.runs
+    assert [len(rnd.objects) for rnd in run.rounds] == [2, 2]
+    assert run.seconds == COST.startup_seconds + 4 * COST.seconds_per_file
+    outcome = planner.batching_outcome(arrivals, 2, 300, COST)
+    assert outcome.dpu_seconds == COST.dpu_seconds(COST.startup_seconds + 4 * COST.seconds_per_file)
+
+
+def test_without_drain_loop_and_sweep_an_upload_during_the_only_run_is_never_processed():
+    # run 1 fires at 1, its round (51..54) takes 3 files; 52 arrives during it, its firing (with 50) is dropped
+    arrivals = [0.0, 1.0, 50.0, 52.0]
+    old = planner.batching_outcome(arrivals, 2, 900, COST, liveness=OLD_MODEL)
+    new = planner.batching_outcome(arrivals, 2, 900, COST)
+    assert (old.unprocessed, old.worst, old.skipped_firings) == (1, math.inf, 1)
+    assert (new.unprocessed, new.skipped_firings) == (0, 1)
+    assert new.worst == 1.0 + COST.startup_seconds + 3 * COST.seconds_per_file - 0.0
+
+
+def test_drop_firings_during_runs_drops_firings_below_max_concurrency():
+    arrivals = [0.0, 1.0, 10.0, 11.0]       # firing 2 at 11 finds run 1 starting
+    glue = planner.batching_outcome(arrivals, 2, 900, COST, max_concurrent_runs=2)
+    pessimistic = planner.batching_outcome(arrivals, 2, 900, COST, max_concurrent_runs=2,
+                                           liveness=planner.Liveness(drop_firings_during_runs=True))
+    assert (glue.runs, glue.skipped_firings) == (2, 0)
+    assert (pessimistic.runs, pessimistic.skipped_firings, pessimistic.unprocessed) == (1, 1, 0)
+
+
+@pytest.mark.parametrize("text, window, expected", [
+    ("window+900", 300.0, 1200.0), ("window + 60", 900.0, 960.0), ("1800", 300.0, 1800.0), ("off", 300.0, None),
+    ("OFF", 60.0, None)])
+def test_sweep_after_is_window_plus_n_a_fixed_value_or_off(text, window, expected):
+    assert planner.Liveness(sweep=text).sweep_after(window) == expected
+
+
+@pytest.mark.parametrize("text", ["soon", "window+", "-5", "window+-1000"])
+def test_invalid_sweep_after_is_rejected(text):
+    with pytest.raises(ValueError, match="sweep after must be"):
+        planner.Liveness(sweep=text)
+
+
+def test_cli_rejects_an_invalid_sweep_after(capsys):
+    with pytest.raises(SystemExit):
+        planner.main(["--sweep-after", "soon"])
+    assert "sweep after must be" in capsys.readouterr().err
+
+
+def test_lost_firing_latency_is_the_window_a_one_file_run_and_per_lost_firing_a_re_arm_period_and_a_window():
+    liveness = planner.Liveness()
+    window = 900.0
+    per_lost_firing = liveness.rearm_period + liveness.sweep_period + window     # R + P >= sweep_after + P here
+    assert planner.lost_firing_latency(window, COST, liveness) == window + COST.run_seconds(1) + per_lost_firing
+    assert planner.lost_firing_latency(window, COST, liveness, lost=2) == (
+        window + COST.run_seconds(1) + 2 * per_lost_firing)
+
+
+@pytest.mark.parametrize("liveness", [planner.Liveness(sweep="off"), planner.Liveness(rearm_period=None)])
+def test_lost_firing_latency_is_unbounded_with_the_sweep_or_the_periodic_re_arm_off(liveness):
+    assert planner.lost_firing_latency(900.0, COST, liveness) == math.inf
+
+
+@pytest.mark.parametrize("lost", [1, 2])
+def test_a_lone_file_whose_upload_and_sweep_firings_are_lost_stays_within_the_lost_firing_latency(lost):
+    # lost=1: its upload's firing; lost=2: the sweep's too (sent again after the periodic re-arm)
+    liveness = planner.Liveness()
+    window = 900.0
+    worst = 0.0
+    for arrival in [liveness.sweep_period * k + 0.001 for k in range(0, 60, 7)] + [1000.0, 2500.5]:
+        schedule = batching.simulate([arrival], 100, window, lambda _s, o: COST.round_seconds(len(o)),
+                                     run_start=COST.startup_seconds, drain_budget=liveness.drain_budget,
+                                     sweep_after=liveness.sweep_after(window), sweep_period=liveness.sweep_period,
+                                     rearm_period=liveness.rearm_period,
+                                     drop=batching.drop_firings(*range(1, lost + 1)))
+        assert schedule.unprocessed() == []
+        worst = max(worst, schedule.worst_latency())
+    assert planner.lost_firing_latency(window, COST, liveness, lost - 1) < worst
+    assert worst <= planner.lost_firing_latency(window, COST, liveness, lost)
+
+
+def test_cheapest_ignores_settings_that_leave_files_unprocessed():
+    cheap_but_lossy = planner.Outcome("batch 1 / 60 s", 1, 1.0, 1.0, 10.0, unprocessed=1, size=1, window=60.0)
+    complete = planner.Outcome("batch 5 / 60 s", 2, 1.0, 1.0, 20.0, size=5, window=60.0)
+    assert planner.cheapest([cheap_but_lossy, complete]) is complete
+
+
+def test_cli_prints_liveness_assumptions_and_the_cheapest_settings_worst_latency(tmp_path, capsys):
+    assert planner.main(["--sizes", "10,100", "--windows", "300,900", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assumptions = next(line for line in printed.splitlines() if line.startswith("assumptions:"))
+    assert "drain budget 1800 s per run" in assumptions
+    assert "sweep alarm at oldest message >= window + 900 s evaluated every 60 s" in assumptions
+    assert "re-armed (set OK) every 3600 s" in assumptions
+    assert "a lone file whose firing is lost: up to " in assumptions
+    summary = next(line for line in printed.splitlines() if line.startswith("cheapest batching:"))
+    strategy = summary.split(":")[1].strip()
+    row = next(line for line in printed.splitlines() if line.startswith(f"| {strategy} |"))
+    worst = row.split("|")[5].strip()
+    assert f"worst latency {worst} s" in summary
+    assert f"worst latency of {strategy}: {worst} s" in assumptions
+    assert "| worst latency (s) |" in printed
+    assert summary in (tmp_path / "table.md").read_text()
+
+
+def test_cli_options_reach_the_model(tmp_path, capsys):
+    assert planner.main(["--sizes", "5", "--windows", "60", "--drain-budget", "0", "--sweep-after", "off",
+                         "--sweep-period", "30", "--drop-firings-during-runs", "--max-files-per-run", "7",
+                         "--out", str(tmp_path)]) == 0
+    assumptions = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("assumptions:"))
+    assert "drain budget 0 s per run, 7 files per round; sweep off" in assumptions
+    assert "every firing during a run dropped" in assumptions
+
+
+def test_cli_rearm_period_reaches_the_model_and_the_assumptions(tmp_path, capsys, monkeypatch):
+    seen = []
+    simulate = batching.simulate
+    monkeypatch.setattr(batching, "simulate", lambda *a, **k: seen.append(k["rearm_period"]) or simulate(*a, **k))
+    assert planner.main(["--sizes", "5", "--windows", "60", "--rearm-period", "900", "--out", str(tmp_path)]) == 0
+    assumptions = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("assumptions:"))
+    assert set(seen) == {900.0}
+    assert "re-armed (set OK) every 900 s" in assumptions
+
+
+def test_cli_rearm_period_off_turns_the_periodic_re_arm_off_and_leaves_lost_firings_unbounded(tmp_path, capsys):
+    assert planner.main(["--sizes", "5", "--windows", "60", "--rearm-period", "off", "--out", str(tmp_path)]) == 0
+    assumptions = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("assumptions:"))
+    assert "no periodic re-arm" in assumptions
+    assert "a lone file whose firing is lost: no bound" in assumptions
+
+
+@pytest.mark.parametrize("text", ["0", "-60", "soon", "inf"])
+def test_cli_rejects_an_invalid_rearm_period(text, capsys):
+    with pytest.raises(SystemExit):
+        planner.main(["--rearm-period", text])
+    assert "rearm period must be > 0 seconds or off" in capsys.readouterr().err
+
+
+def outcome(size, window, runs, p95):
+    return planner.Outcome(f"batch {size} / {window:g} s", runs, p95, p95, 0.0, size=size, window=window)
+
+
+def test_settings_on_the_same_point_share_one_label():
+    labels = planner.point_labels([outcome(25, 300, 6, 350.0), outcome(50, 300, 6, 350.0), outcome(50, 600, 6, 350.0),
+                                   outcome(25, 600, 6, 350.0), outcome(10, 300, 6, 160.0)])
+    assert sorted(labels) == [(6, 160.0, "10 / 300 s"), (6, 350.0, "25, 50 / 300, 600 s")]
+
+
+def test_a_label_lists_each_window_with_its_own_sizes():
+    labels = planner.point_labels([outcome(5, 60, 8, 99.0), outcome(10, 60, 8, 99.0), outcome(5, 900, 8, 99.0)])
+    assert labels == [(8, 99.0, "5, 10 / 60 s\n5 / 900 s")]
+
+
+@pytest.mark.parametrize("arrivals, sizes, windows", [
+    (scenario.bursty_trace(), [1, 5, 10, 25, 50, 100], [60, 300, 600, 900]),
+    (scenario.friday_trace(), [1, 2, 3, 5, 8, 10, 20, 40, 60, 100], [30, 60, 120, 300, 450, 600, 900]),
+])
+def test_plot_labels_one_per_point_and_none_overlap(arrivals, sizes, windows):
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    liveness = planner.Liveness(drop_firings_during_runs=True)
+    batched = planner.sweep(arrivals, sizes, windows, COST, liveness=liveness)
+    fig, annotations = planner.figure(batched, [planner.per_file_outcome(arrivals, COST)])
+    try:
+        renderer = fig.canvas.get_renderer()
+        assert len(annotations) == len({(o.runs, round(o.p95)) for o in batched})
+        boxes = [Text.get_window_extent(a, renderer) for a in annotations]
+        overlapping = [(annotations[i].get_text(), annotations[j].get_text())
+                       for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+        assert overlapping == []
+        assert all(fig.bbox.x0 <= b.x0 and b.x1 <= fig.bbox.x1 and fig.bbox.y0 <= b.y0 and b.y1 <= fig.bbox.y1
+                   for b in boxes)
+    finally:
+        plt.close(fig)

@@ -24,6 +24,41 @@ def bursty_trace(bursts: int = 6, files_per_burst: int = 10, burst_seconds: floa
     return sorted(arrivals)
 
 
+def friday_trace(days: int = 5, bursts_per_day: int = 3, files_per_burst: int = 10, last_burst_files: int = 40,
+                 burst_seconds: float = 600.0, seed: int = 2) -> list[float]:
+    """A working week, then nothing: bursts in office hours (08:00-18:00) on `days` days, the last
+    day ending with one bigger burst at 17:00 of `last_burst_files` files in `burst_seconds`.
+
+    Nothing is uploaded after it (the weekend): whatever that burst leaves behind must be
+    picked up without a later upload. Returns sorted arrival seconds from Monday 00:00.
+    """
+    rng = random.Random(seed)
+    day = 24 * 3600.0
+    arrivals = []
+    for d in range(days):
+        for _ in range(bursts_per_day):
+            start = d * day + rng.uniform(8 * 3600.0, 16 * 3600.0)
+            arrivals.extend(start + rng.uniform(0.0, burst_seconds) for _ in range(files_per_burst))
+    last = (days - 1) * day + 17 * 3600.0
+    arrivals.extend(last + rng.uniform(0.0, burst_seconds) for _ in range(last_burst_files))
+    return sorted(arrivals)
+
+
+def random_trace(seed: int, max_files: int = 80, max_bursts: int = 4, hours: float = 6.0,
+                 max_burst_seconds: float = 900.0) -> list[float]:
+    """A random bursty trace for property tests: 1..max_bursts bursts at random times within `hours`,
+    each of random length up to `max_burst_seconds`, 1..max_files files in all. Sorted seconds."""
+    rng = random.Random(seed)
+    files = rng.randint(1, max_files)
+    bursts = [(rng.uniform(0.0, hours * 3600.0), rng.uniform(0.0, max_burst_seconds))
+              for _ in range(rng.randint(1, max_bursts))]
+    arrivals = []
+    for _ in range(files):
+        start, length = rng.choice(bursts)
+        arrivals.append(start + rng.uniform(0.0, length))
+    return sorted(arrivals)
+
+
 def read_trace(path: str) -> list[float]:
     """A CSV with one arrival per row: seconds (a number) or an ISO-8601 timestamp in the first column."""
     from datetime import datetime
