@@ -1,0 +1,537 @@
+"""A local AWS endpoint over HTTP (moto's server) for S3, SQS, Glue, IAM, EventBridge, CloudWatch.
+
+One ``ThreadedMotoServer`` on ``127.0.0.1:<free port>`` serves every service moto
+implements behind one endpoint; requests are routed by the service name in the
+SigV4 ``Authorization`` header, so S3 (path-style), SQS, Glue, IAM, STS, EventBridge,
+CloudWatch and CloudWatch Logs all answer on :attr:`LocalAws.endpoint`. Clients talk
+real HTTP to it: boto3 in this process, boto3 in child processes (``AWS_ENDPOINT_URL``),
+and the JVM (Hadoop S3A, the Iceberg AWS bundle) through their own SDKs.
+
+Usage::
+
+    with LocalAws() as aws:
+        aws.client("s3").create_bucket(Bucket="bkt-a")
+        creds = aws.principal("reader", {"Version": "2012-10-17", "Statement": [...]})
+        aws.enforce_iam()            # from now on every request is signed-checked and authorized
+        aws.client("s3", creds).get_object(Bucket="bkt-a", Key="in/x")
+        subprocess.run([...], env=aws.env(creds), check=True)
+
+What moto's IAM enforcement checks (moto 5.2.5, ``moto/iam/access_control.py``,
+``moto/core/authorization.py``), measured by ``test/harness/test_iam.py``:
+
+* Switch: enforcement applies once ``ActionAuthenticatorMixin.request_count`` reaches
+  ``moto.settings.INITIAL_NO_AUTH_ACTION_COUNT`` (default ``inf``: never). Both are
+  process-global: they apply to every moto in this process (``mock_aws`` included).
+  :meth:`LocalAws.enforce_iam` posts ``0`` to ``/moto-api/reset-auth`` (enforce from the
+  next request); :meth:`LocalAws.relax_iam` posts ``inf`` (``float("inf")``) to switch it off.
+* Authentication: the access key must belong to an IAM user (keys created by
+  ``CreateAccessKey``) or to an STS assumed role; any other key (the default
+  ``test``/``test``) gets ``InvalidAccessKeyId``/``InvalidClientTokenId`` (403). The SigV4
+  signature is recomputed with the user's secret (botocore's signer): a wrong secret
+  gets ``SignatureDoesNotMatch`` (403). A session token on a user key is refused.
+* Which policies: the user's inline and attached policies and those of its groups
+  (for an assumed role, the role's inline and attached policies). Not evaluated:
+  resource policies (bucket policies, queue policies), permission boundaries, SCPs,
+  session policies.
+* S3 requests are authorized as ``s3:<Action>`` against an ARN: object requests against
+  ``arn:aws:s3:::<bucket>/<key>`` (GET and HEAD object -> ``s3:GetObject``, PUT and
+  multipart and copy -> ``s3:PutObject`` on the destination key only, DELETE ->
+  ``s3:DeleteObject``), bucket requests against ``arn:aws:s3:::<bucket>`` (GET bucket,
+  i.e. ListObjects/ListObjectsV2 -> ``s3:ListBucket``; HEAD bucket -> ``s3:HeadBucket``,
+  an action that does not exist in real IAM, where HeadBucket needs ``s3:ListBucket``).
+  The bulk delete ``POST ?delete`` is checked as ``s3:DeleteObject`` on the *bucket* ARN;
+  when that is denied every key of the batch is reported as ``AccessDenied`` (real S3
+  checks each object ARN). The ``s3:prefix`` condition of ``ListBucket`` is not evaluated.
+* SQS requests are authorized against the queue's ARN (``sqs:ReceiveMessage`` on
+  ``arn:aws:sqs:<region>:<account>:<queue>``); IAM role operations against the role ARN.
+* Every other service (Glue, EventBridge, CloudWatch, Logs, ...) is authorized by the
+  action only, against the literal resource ``"*"``: a statement whose ``Resource`` is a
+  specific ARN (``arn:aws:glue:...:table/db/t``) never matches, so such a grant is
+  *denied* by moto although AWS would allow it; only ``"Resource": "*"`` grants work.
+* Matching: ``Action``/``NotAction`` and ``Resource`` patterns support ``*`` only
+  (translated to a regular expression without escaping, case-sensitive: ``?`` is not a
+  wildcard, ``.`` matches any character, ``s3:getobject`` does not match
+  ``s3:GetObject``). ``NotResource`` is ignored (such a statement applies to every
+  resource). An explicit ``Deny`` wins over ``Allow``.
+* ``Condition`` blocks are not evaluated for identity policies: moto has no request
+  context values there, so every condition counts as satisfied (an ``Allow`` with a
+  condition always allows, a ``Deny`` with a condition always denies). Only
+  ``StringEquals`` exists at all, and only for role trust policies.
+
+The two signature patches below are TEST-ONLY changes of the emulator, applied in the
+process that hosts the server (this one) by :meth:`LocalAws.enforce_iam` and removed by
+:meth:`LocalAws.relax_iam`; they alter nothing but moto's signature verification (they
+replace methods of moto's verifier classes; botocore's own signer and the request seen
+by the S3/SQS/Glue backends are untouched). Without them, every request the AWS SDK for
+Java v1 (Hadoop S3A) signs is refused with 403.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import re
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
+# Credentials of the unauthenticated phase; moto accepts any key while enforcement is off.
+ADMIN_ACCESS_KEY_ID = "test"
+ADMIN_SECRET_ACCESS_KEY = "test"
+
+
+@dataclasses.dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str
+
+
+ADMIN = Credentials(ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY)
+
+
+# --- TEST-ONLY patches of moto's signature verification ---------------------------------
+
+def patch_moto_to_verify_signed_user_agent() -> Callable[[], None]:
+    """TEST-ONLY: let moto's signature check include ``User-Agent`` when the client signed it.
+
+    Reason: the AWS SDK for Java v1 (used by Hadoop S3A 3.3.4) lists ``user-agent`` in
+    ``SignedHeaders`` and signs it. AWS verifies exactly the headers a client lists there.
+    moto recomputes the signature with botocore's signer, whose ``headers_to_sign`` always
+    drops ``user-agent`` (``botocore.auth.SIGNED_HEADERS_BLACKLIST``), so every S3A request
+    gets ``SignatureDoesNotMatch`` (403). This patch changes only the signer moto's verifier
+    builds (``_create_auth`` of moto's ``IAMRequest`` and ``S3IAMRequest``): it adds
+    ``user-agent`` back when the request moto reconstructed carries it (moto keeps only the
+    headers named in ``SignedHeaders``). botocore's global blacklist, and thus how boto3
+    clients sign, is left alone. Returns a function that removes the patch.
+    """
+    from moto.iam.access_control import IAMRequest, S3IAMRequest
+
+    originals = {cls: cls.__dict__["_create_auth"] for cls in (IAMRequest, S3IAMRequest)}
+
+    def install(cls: type) -> None:
+        original = originals[cls]
+
+        def _create_auth(self: Any, credentials: Any) -> Any:
+            auth = original(self, credentials)
+            base_headers_to_sign = auth.headers_to_sign
+
+            def headers_to_sign(request: Any) -> Any:
+                headers = base_headers_to_sign(request)
+                user_agent = request.headers.get("User-Agent")
+                if user_agent is not None and "user-agent" not in headers:
+                    headers["user-agent"] = user_agent
+                return headers
+
+            auth.headers_to_sign = headers_to_sign
+            return auth
+
+        _create_auth.__qualname__ = f"{cls.__name__}._create_auth[signed-user-agent patch]"
+        cls._create_auth = _create_auth
+
+    for cls in originals:
+        install(cls)
+
+    def remove() -> None:
+        for cls, original in originals.items():
+            cls._create_auth = original
+
+    return remove
+
+
+def patch_moto_to_read_plus_as_space_in_signed_query() -> Callable[[], None]:
+    """TEST-ONLY: let moto's S3 signature check read ``+`` in the query string as a space.
+
+    Reason: for a listing whose prefix contains a space (``GET /bkt?prefix=in/a+b``), the AWS
+    SDK for Java v1 sends the space as ``+`` in the URL but signs the canonical query with
+    ``%20``, as SigV4 prescribes; S3 decodes ``+`` as a space and accepts the signature. moto
+    canonicalizes the raw query (``+`` kept), so the signatures differ and S3A's listing of
+    such a prefix gets ``SignatureDoesNotMatch`` (403). This patch rewrites ``+`` to ``%20``
+    in the query of the request moto's S3 verifier reconstructs (``S3IAMRequest.
+    _create_aws_request``), nothing else: the S3 backend still parses the query it received.
+    A literal ``+`` is sent as ``%2B`` by every SDK and is not affected. Returns a function
+    that removes the patch.
+    """
+    from moto.iam.access_control import S3IAMRequest
+
+    inherited = S3IAMRequest._create_aws_request  # moto defines it on IAMRequestBase
+    own = S3IAMRequest.__dict__.get("_create_aws_request")
+
+    def _create_aws_request(self: Any) -> Any:
+        request = inherited(self)
+        path, sep, query = request.url.partition("?")
+        if sep and "+" in query:
+            request.url = path + "?" + query.replace("+", "%20")
+        return request
+
+    _create_aws_request.__qualname__ = "S3IAMRequest._create_aws_request[plus-as-space patch]"
+    S3IAMRequest._create_aws_request = _create_aws_request
+
+    def remove() -> None:
+        if own is None:
+            del S3IAMRequest._create_aws_request
+        else:
+            S3IAMRequest._create_aws_request = own
+
+    return remove
+
+
+SIGNATURE_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
+    patch_moto_to_verify_signed_user_agent,
+    patch_moto_to_read_plus_as_space_in_signed_query,
+)
+
+
+# --- the endpoint -----------------------------------------------------------------------
+
+class LocalAws:
+    """moto's server on 127.0.0.1 with a free port, for the length of a ``with`` block."""
+
+    def __init__(self, region: str = DEFAULT_REGION, quiet: bool = True):
+        """``quiet`` raises the ``werkzeug`` logger (the request log) to WARNING."""
+        self._region = region
+        self._quiet = quiet
+        self._server: Any = None
+        self._endpoint: str | None = None
+        self._unpatch: list[Callable[[], None]] = []
+        self._patches: tuple[Callable[[], Callable[[], None]], ...] = ()
+        self._enforced = False
+        self._lock = threading.Lock()
+        self.start_seconds: float | None = None
+
+    # lifecycle
+    def __enter__(self) -> LocalAws:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        import botocore.exceptions
+        import botocore.session
+        from moto.server import ThreadedMotoServer
+
+        # The server runs in this process and its backends build boto3 sessions from this
+        # process's environment: a profile that does not exist turns requests into 500s.
+        try:
+            botocore.session.Session().get_scoped_config()
+        except botocore.exceptions.ProfileNotFound as error:
+            raise RuntimeError(f"moto's in-process server cannot start its backends: {error} "
+                               "(unset AWS_PROFILE / AWS_DEFAULT_PROFILE)") from error
+        if self._quiet:
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        started = time.perf_counter()
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self._endpoint = f"http://{host}:{port}"
+        self.start_seconds = time.perf_counter() - started
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        try:
+            # Enforcement is process-global in moto: never leave it on for whatever runs next.
+            self.relax_iam()
+        finally:
+            self._server.stop()
+            self._server = None
+
+    # where and who
+    @property
+    def endpoint(self) -> str:
+        if self._endpoint is None:
+            raise RuntimeError("LocalAws is not started")
+        return self._endpoint
+
+    @property
+    def port(self) -> int:
+        return int(self.endpoint.rsplit(":", 1)[1])
+
+    @property
+    def region(self) -> str:
+        return self._region
+
+    @property
+    def account_id(self) -> str:
+        return DEFAULT_ACCOUNT_ID
+
+    @property
+    def enforced(self) -> bool:
+        return self._enforced
+
+    def client(self, service: str, credentials: Credentials | None = None, **kwargs: Any) -> Any:
+        """A boto3 client bound to the endpoint, isolated from the caller's AWS setup.
+
+        Explicit keys and region, no session token, and a botocore session that reads no
+        config or credentials file: ``AWS_PROFILE``, ``AWS_SESSION_TOKEN`` or a profile's
+        ``endpoint_url`` in the environment cannot change what the client sends."""
+        import boto3
+        import botocore.session
+        from botocore.configprovider import ConstantProvider
+
+        creds = credentials or ADMIN
+        core = botocore.session.Session()
+        core.set_config_variable("config_file", os.devnull)
+        core.set_config_variable("credentials_file", os.devnull)
+        core.get_component("config_store").set_config_provider("profile", ConstantProvider(None))
+        session = boto3.session.Session(
+            aws_access_key_id=creds.access_key_id,
+            aws_secret_access_key=creds.secret_access_key,
+            aws_session_token=None,
+            region_name=self._region,
+            botocore_session=core,
+        )
+        return session.client(service, endpoint_url=self.endpoint, **kwargs)
+
+    def env(self, credentials: Credentials | None = None,
+            base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The complete environment for a CHILD process that must reach this endpoint.
+
+        A copy of ``base`` (default ``os.environ``) without any ``AWS_*`` variable (a
+        session token, a profile, a web identity, a service-specific endpoint such as
+        ``AWS_ENDPOINT_URL_S3`` would each change which credentials or endpoint the child
+        uses), plus ``AWS_ENDPOINT_URL`` (honoured by botocore >= 1.31 for every service),
+        the keys, ``AWS_DEFAULT_REGION``/``AWS_REGION`` and ``AWS_EC2_METADATA_DISABLED``.
+        Pass it as ``env=`` to ``subprocess``.
+        """
+        creds = credentials or ADMIN
+        child = {k: v for k, v in (os.environ if base is None else base).items()
+                 if not k.startswith("AWS_")}
+        child.update({
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": creds.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": creds.secret_access_key,
+            "AWS_DEFAULT_REGION": self._region,
+            "AWS_REGION": self._region,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        })
+        return child
+
+    # IAM
+    def principal(self, name: str, policy_document: dict[str, Any]) -> Credentials:
+        """An IAM user whose only policy is ``policy_document`` (inline), with an access key.
+
+        Created with enforcement off (switched off for the calls if it is on)."""
+        with self.relaxed():
+            iam = self.client("iam")
+            iam.create_user(UserName=name)
+            iam.put_user_policy(UserName=name, PolicyName=f"{name}-policy",
+                                PolicyDocument=json.dumps(policy_document))
+            key = iam.create_access_key(UserName=name)["AccessKey"]
+        return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+
+    def enforce_iam(self, signature_patches: Sequence[Callable[[], Callable[[], None]]]
+                    = SIGNATURE_PATCHES) -> None:
+        """From the next request on, authenticate and authorize every request (process-wide).
+
+        ``signature_patches``: the test-only patches of moto's signature check to apply,
+        by default both (Hadoop S3A needs them); ``()`` runs moto's check as shipped, the
+        negative control that shows they are needed."""
+        with self._lock:
+            self._remove_patches()
+            self._patches = tuple(signature_patches)
+            self._unpatch = [patch() for patch in self._patches]
+            self._reset_auth("0")
+            self._enforced = True
+
+    def relax_iam(self) -> None:
+        """Stop authenticating and authorizing (``INITIAL_NO_AUTH_ACTION_COUNT = inf``) and
+        remove the signature patches."""
+        with self._lock:
+            self._reset_auth("inf")
+            self._enforced = False
+            self._remove_patches()
+
+    @contextmanager
+    def relaxed(self) -> Iterator[None]:
+        """Enforcement off inside the block, restored (with the same patches) after it."""
+        was_enforced, patches = self._enforced, self._patches
+        if was_enforced:
+            self.relax_iam()
+        try:
+            yield
+        finally:
+            if was_enforced:
+                self.enforce_iam(patches)
+
+    def _remove_patches(self) -> None:
+        while self._unpatch:
+            self._unpatch.pop()()
+
+    def _reset_auth(self, count: str) -> None:
+        # A form content type (urllib's default) would make Flask consume the body as a form.
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset-auth", data=count.encode(),
+                                         headers={"Content-Type": "text/plain"}, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = json.loads(response.read())
+        if body.get("status") != "ok":
+            raise RuntimeError(f"moto refused reset-auth {count}: {body}")
+
+    def reset(self) -> None:
+        """Empty every backend of the server (``POST /moto-api/reset``)."""
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+
+# --- policies of a synthesized template ----------------------------------------------
+
+_PSEUDO_DEFAULTS = {
+    "AWS::Partition": "aws",
+    "AWS::Region": DEFAULT_REGION,
+    "AWS::AccountId": DEFAULT_ACCOUNT_ID,
+    "AWS::URLSuffix": "amazonaws.com",
+}
+
+# Attributes that follow from a resource's physical name, the way AWS forms them. Each
+# function gets (ref_value, pseudo) where ref_value is names[logical_id] (what Ref returns).
+_DERIVED_ATTRIBUTES: dict[str, dict[str, Callable[[str, dict[str, str]], str]]] = {
+    "AWS::S3::Bucket": {
+        "Arn": lambda name, p: f"arn:{p['AWS::Partition']}:s3:::{name}",
+    },
+    "AWS::SQS::Queue": {  # Ref is the queue URL
+        "QueueUrl": lambda url, p: url,
+        "QueueName": lambda url, p: url.rstrip("/").rsplit("/", 1)[-1],
+        "Arn": lambda url, p: (f"arn:{p['AWS::Partition']}:sqs:{p['AWS::Region']}:"
+                               f"{p['AWS::AccountId']}:{url.rstrip('/').rsplit('/', 1)[-1]}"),
+    },
+    "AWS::IAM::Role": {
+        "Arn": lambda name, p: f"arn:{p['AWS::Partition']}:iam::{p['AWS::AccountId']}:role/{name}",
+    },
+    "AWS::Logs::LogGroup": {
+        "Arn": lambda name, p: (f"arn:{p['AWS::Partition']}:logs:{p['AWS::Region']}:"
+                                f"{p['AWS::AccountId']}:log-group:{name}:*"),
+    },
+    "AWS::SNS::Topic": {  # Ref is the topic ARN
+        "TopicArn": lambda arn, p: arn,
+        "TopicName": lambda arn, p: arn.rsplit(":", 1)[-1],
+    },
+}
+
+
+def resolve_policy(template: dict[str, Any], role_logical_id: str, names: Mapping[str, str], *,
+                   region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT_ID,
+                   partition: str = "aws", url_suffix: str = "amazonaws.com") -> dict[str, Any]:
+    """The identity policy of a role in a synthesized CloudFormation template, as one document.
+
+    Merges, in template order, the statements of every ``AWS::IAM::Policy`` and
+    ``AWS::IAM::ManagedPolicy`` whose ``Roles`` contain ``{"Ref": role_logical_id}`` and of the
+    role's own inline ``Policies``. AWS managed policies (``ManagedPolicyArns``) are not
+    included: their text is not in the template.
+
+    Intrinsics are resolved the way CloudFormation would, from ``names``:
+
+    * ``{"Ref": id}`` -> ``names[id]`` (the physical name; for a queue its URL);
+    * ``{"Fn::GetAtt": [id, attr]}`` -> ``names["id.attr"]``, else derived from ``names[id]``
+      for a few types where AWS forms the attribute from the name (``AWS::S3::Bucket.Arn``,
+      ``AWS::SQS::Queue.Arn/QueueName/QueueUrl``, ``AWS::IAM::Role.Arn``,
+      ``AWS::Logs::LogGroup.Arn``, ``AWS::SNS::Topic.TopicName``);
+    * pseudo parameters ``AWS::Partition``, ``AWS::Region``, ``AWS::AccountId``
+      (moto's default account), ``AWS::URLSuffix``; ``AWS::NoValue`` drops the element;
+    * ``Fn::Join``, ``Fn::Sub`` (both forms, ``${!Literal}``), ``Fn::Select``, ``Fn::Split``.
+
+    A ``Ref``/``GetAtt`` without a value raises ``KeyError`` naming it; any other intrinsic
+    (``Fn::If``, ``Fn::ImportValue``, ...) raises ``ValueError``.
+    """
+    resources = template.get("Resources", {})
+    if role_logical_id not in resources:
+        raise KeyError(f"no resource {role_logical_id!r} in the template")
+    context = _Context(resources, dict(names), {
+        "AWS::Partition": partition, "AWS::Region": region,
+        "AWS::AccountId": account_id, "AWS::URLSuffix": url_suffix,
+    })
+    statements: list[Any] = []
+    role = resources[role_logical_id]
+    for inline in role.get("Properties", {}).get("Policies", []) or []:
+        statements.extend(_statements(inline["PolicyDocument"]))
+    for resource in resources.values():
+        if resource.get("Type") not in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            continue
+        roles = resource.get("Properties", {}).get("Roles", []) or []
+        if {"Ref": role_logical_id} in roles:
+            statements.extend(_statements(resource["Properties"]["PolicyDocument"]))
+    return {"Version": "2012-10-17", "Statement": context.resolve(statements)}
+
+
+def _statements(document: dict[str, Any]) -> list[Any]:
+    statement = document.get("Statement", [])
+    return list(statement) if isinstance(statement, list) else [statement]
+
+
+_NO_VALUE = object()
+
+
+@dataclasses.dataclass
+class _Context:
+    resources: dict[str, Any]
+    names: dict[str, str]
+    pseudo: dict[str, str]
+
+    def ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return _NO_VALUE
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.names:
+            return self.names[name]
+        raise KeyError(f"no value for Ref {name!r}: pass names[{name!r}]")
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        key = f"{logical_id}.{attribute}"
+        if key in self.names:
+            return self.names[key]
+        resource_type = self.resources.get(logical_id, {}).get("Type", "")
+        derive = _DERIVED_ATTRIBUTES.get(resource_type, {}).get(attribute)
+        if derive is not None and logical_id in self.names:
+            return derive(self.names[logical_id], self.pseudo)
+        raise KeyError(f"no value for Fn::GetAtt {key!r} ({resource_type or 'not in template'}): "
+                       f"pass names[{key!r}]" + (f" or names[{logical_id!r}]" if derive else ""))
+
+    def sub(self, text: str, variables: dict[str, Any]) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in variables:
+                return str(self.resolve(variables[name]))
+            if "." in name and not name.startswith("AWS::"):
+                return self.get_att(*name.split(".", 1))
+            return str(self.ref(name))
+        return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            items = [self.resolve(v) for v in value]
+            return [v for v in items if v is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                return self.ref(arg)
+            if key == "Fn::GetAtt":
+                logical_id, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
+                return self.get_att(logical_id, self.resolve(attribute))
+            if key == "Fn::Join":
+                separator, parts = arg
+                return self.resolve(separator).join(str(p) for p in self.resolve(parts))
+            if key == "Fn::Sub":
+                text, variables = (arg, {}) if isinstance(arg, str) else arg
+                return self.sub(text, variables)
+            if key == "Fn::Select":
+                index, items = arg
+                return self.resolve(items)[int(self.resolve(index))]
+            if key == "Fn::Split":
+                separator, text = arg
+                return self.resolve(text).split(self.resolve(separator))
+            if key.startswith("Fn::"):
+                raise ValueError(f"resolve_policy does not evaluate {key}: {json.dumps(value)}")
+        items = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in items.items() if v is not _NO_VALUE}
