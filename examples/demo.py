@@ -16,7 +16,6 @@ import pathlib
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from cdk_event_driven_glue_workflow_tools import runner  # noqa: E402
 OUT = ROOT / "cdk.out" / "demo"
@@ -24,7 +23,7 @@ OUT = ROOT / "cdk.out" / "demo"
 
 def synth() -> dict:
     print("$ cdk synth --app 'python examples/app.py'", flush=True)
-    return runner.synth(ROOT / "examples" / "app.py", OUT)
+    return runner.synth(f"{sys.executable} examples/app.py", OUT, cwd=ROOT).template()
 
 
 def pipelines(template: dict) -> dict[str, dict[str, dict]]:
@@ -80,7 +79,7 @@ def main() -> int:
         show(name, resources)
     print(f"\n{len(template['Resources'])} resources in EventDrivenGlueDemo; template: {OUT / 'EventDrivenGlueDemo.template.json'}")
     print("\n== Running the pipelines locally (cdk-glue-pipeline run) ==", flush=True)
-    return runner.main(["--cdk-out", str(OUT), "--work", ".tmp/demo-run"])
+    return runner.main(["--cdk-out", str(OUT), "--work", str(ROOT / ".tmp" / "demo-run")])
 
 
 if __name__ == "__main__":

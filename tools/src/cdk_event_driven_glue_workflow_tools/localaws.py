@@ -181,9 +181,124 @@ def patch_moto_to_read_plus_as_space_in_signed_query() -> Callable[[], None]:
     return remove
 
 
+# --- TEST-ONLY patches of moto's authorization, where it differs from IAM ----------------
+
+#: SQS batch calls and the IAM action that authorizes each (SQS has no batch IAM actions).
+SQS_BATCH_ACTIONS = {
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+}
+
+
+def patch_moto_to_authorize_sqs_batch_calls_by_their_iam_action() -> Callable[[], None]:
+    """TEST-ONLY: authorize SQS batch calls with the action IAM uses for them.
+
+    Reason: IAM has no ``sqs:DeleteMessageBatch`` or ``sqs:ChangeMessageVisibilityBatch``
+    action; the Amazon SQS API reference says the batch calls need the permission of the
+    single call (``sqs:DeleteMessage``, ``sqs:ChangeMessageVisibility``, ``sqs:SendMessage``).
+    moto checks the API name, so a policy AWS accepts is refused. This patch maps the three
+    names before moto's check (``IAMRequest.check_action_permitted``); nothing else changes.
+    """
+    from moto.iam.access_control import IAMRequest
+
+    inherited = IAMRequest.check_action_permitted  # moto defines it on IAMRequestBase
+    own = IAMRequest.__dict__.get("check_action_permitted")
+
+    def check_action_permitted(self: Any, resource: str) -> None:
+        self._action = SQS_BATCH_ACTIONS.get(self._action, self._action)
+        return inherited(self, resource)
+
+    check_action_permitted.__qualname__ = "IAMRequest.check_action_permitted[sqs-batch patch]"
+    IAMRequest.check_action_permitted = check_action_permitted
+
+    def remove() -> None:
+        if own is None:
+            del IAMRequest.check_action_permitted
+        else:
+            IAMRequest.check_action_permitted = own
+
+    return remove
+
+
+def patch_moto_to_check_only_the_action_of_a_call_without_a_resource() -> Callable[[], None]:
+    """TEST-ONLY: where moto does not know a call's resource, check the action only.
+
+    Reason: moto authorizes every non-S3 call (SQS, Glue, CloudWatch, ...) against the
+    resource ``*`` because it does not derive the call's resource ARN; a statement that
+    names ARNs (a least-privilege policy, such as the job role's) then never matches, so
+    every such call is refused. This patch lets a statement's ``Resource`` match that
+    unknown ``*``: moto then checks these calls by action only. S3 calls carry real bucket
+    and object ARNs and are still checked against ``Resource``. What an enforced run proves
+    for other services is therefore: the action is in the policy, not the resource.
+    """
+    from moto.iam.access_control import IAMPolicyStatement
+
+    original = IAMPolicyStatement.__dict__["_check_element_matches"]
+
+    def _check_element_matches(self: Any, statement_element: Any, value: str) -> bool:
+        if statement_element == "Resource" and value == "*":
+            return True
+        return original(self, statement_element, value)
+
+    _check_element_matches.__qualname__ = "IAMPolicyStatement._check_element_matches[unknown-resource patch]"
+    IAMPolicyStatement._check_element_matches = _check_element_matches
+
+    def remove() -> None:
+        IAMPolicyStatement._check_element_matches = original
+
+    return remove
+
+
+def patch_moto_to_authorize_a_bulk_delete_per_object() -> Callable[[], None]:
+    """TEST-ONLY: authorize S3's multi-object delete (``POST /bucket?delete``) per object.
+
+    Reason: S3 checks ``s3:DeleteObject`` on each object named in a DeleteObjects request;
+    moto checks it on the bucket's ARN, so a policy granting deletes on a prefix
+    (``arn:aws:s3:::bucket/_pipeline/*``, as the job role's does) refuses every bulk delete,
+    which S3A issues to clean up its temporary files. This patch checks each key against its
+    object ARN with moto's own check and, when every key is allowed, lets moto delete them;
+    any other request goes to moto's handling unchanged.
+    """
+    import xmltodict
+    from moto.s3.exceptions import BucketAccessDeniedError, S3AccessDeniedError
+    from moto.s3.responses import S3Response
+
+    original = S3Response.__dict__["_bucket_response_post"]
+
+    def _bucket_response_post(self: Any, request: Any, bucket_name: str) -> Any:
+        if request.headers.get("Content-Length"):
+            self.path = self._get_path(request)
+            if self.is_delete_keys():
+                objects = xmltodict.parse(self.body, strip_whitespace=False)["Delete"].get("Object", [])
+                keys = [o["Key"] for o in (objects if isinstance(objects, list) else [objects])]
+                try:
+                    for key in keys:
+                        self.data["Action"] = "DeleteObject"
+                        self._authenticate_and_authorize_s3_action(bucket_name=bucket_name, key_name=key)
+                except (BucketAccessDeniedError, S3AccessDeniedError):
+                    return original(self, request, bucket_name)
+                return self._bucket_response_delete_keys(bucket_name)
+        return original(self, request, bucket_name)
+
+    _bucket_response_post.__qualname__ = "S3Response._bucket_response_post[bulk-delete patch]"
+    S3Response._bucket_response_post = _bucket_response_post
+
+    def remove() -> None:
+        S3Response._bucket_response_post = original
+
+    return remove
+
+
 SIGNATURE_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
     patch_moto_to_verify_signed_user_agent,
     patch_moto_to_read_plus_as_space_in_signed_query,
+)
+#: Where moto's authorization differs from IAM's for calls the job makes.
+AUTHORIZATION_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
+    patch_moto_to_authorize_sqs_batch_calls_by_their_iam_action,
+    patch_moto_to_check_only_the_action_of_a_call_without_a_resource,
+    patch_moto_to_authorize_a_bulk_delete_per_object,
 )
 
 
@@ -361,6 +476,16 @@ class LocalAws:
             if was_enforced:
                 self.enforce_iam(patches)
 
+    @contextmanager
+    def enforcing(self) -> Iterator[None]:
+        """Enforcement on inside the block, off after it, with the signature patches and
+        the authorization patches (see each patch for what it changes and why)."""
+        self.enforce_iam(SIGNATURE_PATCHES + AUTHORIZATION_PATCHES)
+        try:
+            yield
+        finally:
+            self.relax_iam()
+
     def _remove_patches(self) -> None:
         while self._unpatch:
             self._unpatch.pop()()
@@ -458,6 +583,25 @@ def resolve_policy(template: dict[str, Any], role_logical_id: str, names: Mappin
         if {"Ref": role_logical_id} in roles:
             statements.extend(_statements(resource["Properties"]["PolicyDocument"]))
     return {"Version": "2012-10-17", "Statement": context.resolve(statements)}
+
+
+def without_conditions(document: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The policy with every ``Condition`` removed, and the Sids (or indexes) rewritten.
+
+    moto evaluates no ``Condition`` on ordinary calls: a statement with one never
+    matches there, so an action the real policy allows under a condition would be
+    refused locally. Removing the condition makes moto allow it without checking it:
+    the rewrite is visible (callers print the returned Sids) and only ever widens a
+    statement, so what an enforced run proves is that nothing outside the policy's
+    actions and resources was needed, not that the conditions hold.
+    """
+    rewritten, statements = [], []
+    for index, statement in enumerate(_statements(document)):
+        if "Condition" in statement:
+            statement = {k: v for k, v in statement.items() if k != "Condition"}
+            rewritten.append(str(statement.get("Sid", index)))
+        statements.append(statement)
+    return dict(document, Statement=statements), rewritten
 
 
 def _statements(document: dict[str, Any]) -> list[Any]:
