@@ -47,6 +47,28 @@ print("RESULT " + json.dumps({
 """
 
 
+PLAIN_CHILD = """
+import json
+from pyspark.sql import SparkSession
+from cdk_event_driven_glue_workflow_tools import sparkconf
+spark = SparkSession.builder.getOrCreate()
+out = {}
+try:
+    spark.read.json("s3://bkt-child/in/a b+c=d ü.json").collect()
+    out["read"] = "ok"
+except Exception as error:
+    out["read"] = str(error)
+spark.stop()
+# the JVM of this process has no hadoop-aws: sparkconf.session must say so, not start without it
+try:
+    sparkconf.session(sparkconf.packages_conf(sparkconf.HADOOP_AWS))
+    out["session"] = "ok"
+except RuntimeError as error:
+    out["session"] = str(error)
+print("RESULT " + json.dumps(out))
+"""
+
+
 @pytest.fixture(scope="module")
 def aws():
     with running_local_aws() as aws:
@@ -89,55 +111,49 @@ def test_negative_control_child_boto3_with_a_naive_env_fails(aws, variable, valu
     assert error in result.stderr, result.stderr[-2000:]
 
 
-def test_child_spark_gets_the_conf_from_spark_defaults_only(aws, tmp_path):
+@pytest.fixture(scope="module")
+def spark_children(aws, tmp_path_factory):
+    """Both Spark children, started together (each launches a JVM: running them side by side
+    saves a JVM start on the suite's clock); each test waits for its own."""
     conf = s3_spark_conf(aws)
     # two options, one of them a value with a space: both must reach the driver JVM
     conf["spark.driver.extraJavaOptions"] = '-Duser.timezone=UTC -Dharness.note="a b" -Dharness.marker=m'
-    conf_dir = sparkconf.write_spark_defaults(conf, tmp_path / "conf")
-    assert conf_dir == tmp_path / "conf"
-    env = sparkconf.child_env(conf_dir, aws.env())
-    env["PYSPARK_SUBMIT_ARGS"] = "--conf spark.ui.enabled=true pyspark-shell"  # child_env drops it
-    env = sparkconf.child_env(conf_dir, env)
+    conf_dir = sparkconf.write_spark_defaults(conf, tmp_path_factory.mktemp("conf"))
+    configured = sparkconf.child_env(
+        conf_dir, {**aws.env(), "PYSPARK_SUBMIT_ARGS": "--conf spark.ui.enabled=true pyspark-shell"})
+    assert "PYSPARK_SUBMIT_ARGS" not in configured  # child_env drops it: it would override the file
+    plain = {k: v for k, v in aws.env().items() if k not in ("SPARK_CONF_DIR", "PYSPARK_SUBMIT_ARGS")}
+    plain["SPARK_LOCAL_IP"] = "127.0.0.1"
+    children = {
+        "configured": subprocess.Popen([sys.executable, "-c", SPARK_CHILD], env=configured,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+        "plain": subprocess.Popen([sys.executable, "-c", PLAIN_CHILD], env=plain,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+    }
+    yield children
+    for child in children.values():
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
 
-    result = _run(SPARK_CHILD, env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    line = [ln for ln in result.stdout.splitlines() if ln.startswith("RESULT ")]
-    got = json.loads(line[0][len("RESULT "):])
-    assert got == {
+
+def _result(child: subprocess.Popen) -> dict:
+    stdout, stderr = child.communicate(timeout=300)
+    assert child.returncode == 0, stderr[-3000:]
+    line = [ln for ln in stdout.splitlines() if ln.startswith("RESULT ")]
+    assert line, stdout + stderr[-3000:]
+    return json.loads(line[0][len("RESULT "):])
+
+
+def test_child_spark_gets_the_conf_from_spark_defaults_only(spark_children):
+    assert _result(spark_children["configured"]) == {
         "rows": [{"id": 1, "file": f"s3://{BUCKET}/in/a%20b+c=d%20ü.json"}],
         "tz": "UTC", "note": "a b", "marker": "m", "session_tz": "UTC",
     }
 
 
-PLAIN_CHILD = """
-import json
-from pyspark.sql import SparkSession
-from cdk_event_driven_glue_workflow_tools import sparkconf
-spark = SparkSession.builder.getOrCreate()
-out = {}
-try:
-    spark.read.json("s3://bkt-child/in/a b+c=d ü.json").collect()
-    out["read"] = "ok"
-except Exception as error:
-    out["read"] = str(error)
-spark.stop()
-# the JVM of this process has no hadoop-aws: sparkconf.session must say so, not start without it
-try:
-    sparkconf.session(sparkconf.packages_conf(sparkconf.HADOOP_AWS))
-    out["session"] = "ok"
-except RuntimeError as error:
-    out["session"] = str(error)
-print("RESULT " + json.dumps(out))
-"""
-
-
-def test_negative_control_child_spark_without_spark_defaults_fails(aws):
-    env = {k: v for k, v in aws.env().items() if k not in ("SPARK_CONF_DIR", "PYSPARK_SUBMIT_ARGS")}
-    env["SPARK_LOCAL_IP"] = "127.0.0.1"
-    result = _run(PLAIN_CHILD, env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    line = [ln for ln in result.stdout.splitlines() if ln.startswith("RESULT ")]
-    got = json.loads(line[0][len("RESULT "):])
+def test_negative_control_child_spark_without_spark_defaults_fails(spark_children):
+    got = _result(spark_children["plain"])
     assert 'No FileSystem for scheme "s3"' in got["read"], got
     assert got["session"].startswith("this Python process already runs a JVM launched without "
                                      "['org.apache.hadoop:hadoop-aws:3.3.4']"), got

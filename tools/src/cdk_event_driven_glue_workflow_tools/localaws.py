@@ -16,8 +16,9 @@ Usage::
         aws.client("s3", creds).get_object(Bucket="bkt-a", Key="in/x")
         subprocess.run([...], env=aws.env(creds), check=True)
 
-What moto's IAM enforcement checks (moto 5.2.5, ``moto/iam/access_control.py``,
-``moto/core/authorization.py``), measured by ``test/harness/test_iam.py``:
+What moto's IAM enforcement checks (read in moto 5.2.5's ``moto/iam/access_control.py``,
+``moto/core/authorization.py``, ``moto/s3/responses.py``; the Glue, Condition and
+signature points are pinned by tests in ``test/harness/test_iam.py``):
 
 * Switch: enforcement applies once ``ActionAuthenticatorMixin.request_count`` reaches
   ``moto.settings.INITIAL_NO_AUTH_ACTION_COUNT`` (default ``inf``: never). Both are

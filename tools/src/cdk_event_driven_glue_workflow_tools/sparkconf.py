@@ -28,7 +28,6 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any
 
-SPARK_VERSION = "3.5"
 # pyspark 3.5 ships Hadoop 3.3.4; hadoop-aws must match it exactly. It pulls
 # com.amazonaws:aws-java-sdk-bundle:1.12.262 (the AWS SDK for Java v1).
 HADOOP_AWS = "org.apache.hadoop:hadoop-aws:3.3.4"
@@ -41,10 +40,6 @@ MAVEN_CENTRAL = "https://repo1.maven.org/maven2/"
 
 # Properties whose values are lists: merge() concatenates them instead of overriding.
 _LIST_PROPERTIES = {"spark.jars.packages": ",", "spark.sql.extensions": ","}
-# Properties read only when the JVM is launched (by spark-submit).
-_LAUNCH_PROPERTIES = ("spark.jars.packages", "spark.jars.ivySettings", "spark.jars.ivy",
-                      "spark.driver.extraJavaOptions", "spark.driver.memory",
-                      "spark.driver.extraClassPath")
 
 
 def cache_dir() -> pathlib.Path:
