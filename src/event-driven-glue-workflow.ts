@@ -408,7 +408,7 @@ export class EventDrivenGlueWorkflow extends Construct {
       const encryptionKey = this.encryptionKey!;
       this.securityConfiguration = this.createSecurityConfiguration(encryptionKey);
       this.conversionJob = this.createDefaultJob(id, props, {
-        encryptionKey, securityConfiguration: this.securityConfiguration, maxConcurrentRuns,
+        encryptionKey, securityConfiguration: this.securityConfiguration, maxConcurrentRuns, sweepAfter,
       });
       this.job = this.conversionJob.job;
       this.database = this.conversionJob.database;
@@ -594,6 +594,7 @@ export class EventDrivenGlueWorkflow extends Construct {
       ledgerQueue: this.ledgerQueue,
       ledgerDeadLetterQueue: this.ledgerDeadLetterQueue,
       ledgerSweepAlarm: this.ledgerSweepAlarm,
+      ledgerSweepAfter: wiring.sweepAfter,
       securityConfiguration: wiring.securityConfiguration,
       encryptionKey: wiring.encryptionKey,
       maxConcurrentRuns: wiring.maxConcurrentRuns,
@@ -674,6 +675,8 @@ interface DefaultJobWiring {
   readonly encryptionKey: kms.IKey;
   readonly securityConfiguration: glue.ISecurityConfiguration;
   readonly maxConcurrentRuns: number;
+  /** The sweep's threshold, when the sweep is on. */
+  readonly sweepAfter?: Duration;
 }
 
 /** The checks of single props; the ones that combine props follow once the pipeline's shape is known. */

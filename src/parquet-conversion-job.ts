@@ -311,6 +311,15 @@ export interface ParquetConversionJobProps extends ParquetConversionOptions {
    * @default - no sweep alarm
    */
   readonly ledgerSweepAlarm?: cloudwatch.IAlarm;
+
+  /**
+   * The sweep alarm's threshold (`--sweep_after_seconds`), whole seconds of at least 60.
+   * A run that ends with messages waiting, all younger than this, sets the alarm to
+   * ALARM itself so that the next run starts at once.
+   *
+   * @default - no threshold: the job only sets the alarm back to OK
+   */
+  readonly ledgerSweepAfter?: Duration;
 }
 
 /**
@@ -386,6 +395,9 @@ export class ParquetConversionJob extends Construct {
     validateJobRunQueuing(props);
     if (!props.ledgerQueue) {
       this.warnLedgerOnlyOptions(props);
+    } else if (props.ledgerSweepAfter && !props.ledgerSweepAlarm) {
+      Annotations.of(this).addWarningV2('cdk-event-driven-glue-workflow:noSweepAlarmIgnoresLedgerSweepAfter',
+        '\'ledgerSweepAfter\' has no effect without \'ledgerSweepAlarm\': the job has no alarm to hand over through');
     }
     validateCsvOptions(props.csvOptions);
     if (props.csvOptions && props.inputFormat === InputFormat.JSON) {
@@ -395,6 +407,7 @@ export class ParquetConversionJob extends Construct {
     validatePartitionColumns(partitionColumns);
     validateLedgerMaxMessageAge(props.ledgerMaxMessageAge);
     validateDrainTimeBudget(props.drainTimeBudget, this.timeout);
+    validateWholeSeconds('ledgerSweepAfter', props.ledgerSweepAfter, 60, Number.MAX_SAFE_INTEGER, 'of at least 60');
 
     this.tableName = props.tableName ?? defaultTableName(id);
     validateTableName(this.tableName);
@@ -445,6 +458,9 @@ export class ParquetConversionJob extends Construct {
     }
     if (props.ledgerQueue && props.ledgerSweepAlarm) {
       defaultArguments['--sweep_alarm_name'] = props.ledgerSweepAlarm.alarmName;
+      if (props.ledgerSweepAfter) {
+        defaultArguments['--sweep_after_seconds'] = secondsArgument(props.ledgerSweepAfter);
+      }
     }
 
     // The job's modules ship as one zip on --extra-py-files. CDK uploads a file
@@ -513,6 +529,7 @@ export class ParquetConversionJob extends Construct {
       ledgerMaxMessageAge: props.ledgerMaxMessageAge,
       ledgerDeadLetterQueue: props.ledgerDeadLetterQueue,
       ledgerSweepAlarm: props.ledgerSweepAlarm,
+      ledgerSweepAfter: props.ledgerSweepAfter,
     };
     for (const [prop, value] of Object.entries(ledgerOnly)) {
       if (value !== undefined) {

@@ -188,6 +188,27 @@ def test_job_gets_the_sweep_alarm_name(default):
     assert args["--sweep_alarm_name"] == {"Ref": alarm}
 
 
+def job_arguments(template):
+    return only_resource(template, "AWS::Glue::Job")[1]["Properties"]["DefaultArguments"]
+
+
+def test_job_gets_the_default_sweep_threshold_in_seconds(default):
+    assert job_arguments(default[2])["--sweep_after_seconds"] == "1800"
+
+
+def test_job_sweep_threshold_follows_the_batch_window():
+    assert job_arguments(build(batch_window=Duration.seconds(60))[2])["--sweep_after_seconds"] == "960"
+
+
+def test_job_sweep_threshold_follows_ledger_sweep_after():
+    assert job_arguments(build(ledger_sweep_after=Duration.minutes(45))[2])["--sweep_after_seconds"] == "2700"
+
+
+def test_job_sweep_threshold_equals_the_alarm_threshold():
+    _, _, template = build(ledger_sweep_after=Duration.hours(2))
+    assert job_arguments(template)["--sweep_after_seconds"] == str(sweep_alarm(template)["Threshold"])
+
+
 # ---- off, own job -------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -204,7 +225,9 @@ def test_sweep_off_creates_no_alarm_and_no_rule(sweep_off):
 
 def test_sweep_off_gives_the_job_no_alarm_and_no_permission(sweep_off):
     _, _, template = sweep_off
-    assert "--sweep_alarm_name" not in only_resource(template, "AWS::Glue::Job")[1]["Properties"]["DefaultArguments"]
+    args = only_resource(template, "AWS::Glue::Job")[1]["Properties"]["DefaultArguments"]
+    assert "--sweep_alarm_name" not in args
+    assert "--sweep_after_seconds" not in args
     assert [s for s in job_statements(template) if "cloudwatch:SetAlarmState" in str(s["Action"])] == []
 
 
@@ -255,7 +278,9 @@ def test_token_sweep_after_skips_validation():
     stack = new_stack()
     seconds = CfnParameter(stack, "SweepAfter", type="Number").value_as_number
     EventDrivenGlueWorkflow(stack, "Products", ledger_sweep_after=Duration.seconds(seconds))
-    assert sweep_alarm(template_of(stack))["Threshold"] == {"Ref": "SweepAfter"}
+    template = template_of(stack)
+    assert sweep_alarm(template)["Threshold"] == {"Ref": "SweepAfter"}
+    assert job_arguments(template)["--sweep_after_seconds"] == {"Ref": "SweepAfter"}
 
 
 # ---- job run queuing ----------------------------------------------------------------
