@@ -77,3 +77,20 @@ export function validateSuffixes(prop: string, values: string[] | undefined): vo
     }
   });
 }
+
+/** Throws unless `value` is a whole number of minutes in `[minMinutes, maxMinutes]`. */
+export function validateWholeMinutes(
+  prop: string,
+  value: Duration | undefined,
+  minMinutes: number,
+  maxMinutes: number,
+  allowed: string = `between ${minMinutes} and ${maxMinutes}`,
+): void {
+  if (value === undefined || value.isUnresolved()) {
+    return;
+  }
+  const minutes = value.toMinutes({ integral: false });
+  if (!Number.isInteger(minutes) || minutes < minMinutes || minutes > maxMinutes) {
+    throw new Error(`'${prop}' must be a whole number of minutes ${allowed}, got: ${minutes} minutes`);
+  }
+}

@@ -150,6 +150,7 @@ def test_created_bucket_option_with_own_bucket_warns(prop, python_name, value):
     ("ledgerMaxReceiveCount", "ledger_max_receive_count", 5),
     ("ledgerSweep", "ledger_sweep", True),
     ("ledgerSweepAfter", "ledger_sweep_after", Duration.hours(1)),
+    ("ledgerSweepReArmInterval", "ledger_sweep_re_arm_interval", Duration.hours(2)),
 ])
 def test_ledger_option_without_ledger_warns(prop, python_name, value):
     message = f"'{prop}' has no effect without the event ledger: it is off with your own 'job' unless 'eventLedger' is true"
@@ -161,6 +162,16 @@ def test_sweep_after_with_sweep_off_warns():
     message = "'ledgerSweepAfter' has no effect with 'ledgerSweep' false"
     assert warnings_of(ledger_sweep=False, ledger_sweep_after=Duration.hours(1)) == [
         expected("sweepOffIgnoresLedgerSweepAfter", message)]
+
+
+def test_rearm_interval_with_sweep_off_warns():
+    message = "'ledgerSweepReArmInterval' has no effect with 'ledgerSweep' false"
+    assert warnings_of(ledger_sweep=False, ledger_sweep_re_arm_interval=Duration.hours(2)) == [
+        expected("sweepOffIgnoresLedgerSweepReArmInterval", message)]
+
+
+def test_rearm_interval_with_the_sweep_on_does_not_warn():
+    assert warnings_of(ledger_sweep_re_arm_interval=Duration.minutes(30)) == []
 
 
 def test_sweep_sooner_than_the_batch_window_warns():

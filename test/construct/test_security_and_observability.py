@@ -149,11 +149,13 @@ def test_cfn_lint_reports_no_warning_on_the_constructs_resources(nagged):
 
 
 def test_nag_and_lint_variants_with_a_ledger_include_the_sweep(nagged):
-    """cdk-nag and cfn-lint above see the sweep alarm and rule wherever the ledger exists."""
+    """cdk-nag and cfn-lint above see the sweep alarm, rule, re-arm schedule and its role wherever the ledger exists."""
     template = nagged["template"]
     has_ledger = nagged["name"] != "byo_bucket_and_job"
     assert len([k for k in resources_of_type(template, "AWS::CloudWatch::Alarm") if "LedgerSweepAlarm" in k]) == has_ledger
     assert len([k for k in resources_of_type(template, "AWS::Events::Rule") if "LedgerSweepRule" in k]) == has_ledger
+    assert len([k for k in resources_of_type(template, "AWS::Scheduler::Schedule") if "LedgerSweepReArm" in k]) == has_ledger
+    assert len([k for k in resources_of_type(template, "AWS::IAM::Role") if "LedgerSweepReArmRole" in k]) == has_ledger
 
 
 # ---- bucket ---------------------------------------------------------------------------
