@@ -335,6 +335,11 @@ export class EventDrivenGlueWorkflow extends Construct {
   public readonly database?: glue.IDatabase;
   /** The output table maintained by the default job. */
   public readonly table?: glue.ITable;
+  /**
+   * The role the Data Catalog's table optimizers assume to maintain the Iceberg
+   * table, when `tableFormat` is ICEBERG with at least one optimizer on.
+   */
+  public readonly icebergOptimizerRole?: iam.IRole;
   /** The KMS key of the security configuration and KMS bucket encryption, if one is used. */
   public readonly encryptionKey?: kms.IKey;
   /** The default job's Glue security configuration. */
@@ -436,6 +441,7 @@ export class EventDrivenGlueWorkflow extends Construct {
       this.job = this.conversionJob.job;
       this.database = this.conversionJob.database;
       this.table = this.conversionJob.table;
+      this.icebergOptimizerRole = this.conversionJob.icebergOptimizerRole;
     }
     this.trigger = this.workflow.addEventTrigger('EventTrigger', {
       description,
@@ -587,7 +593,9 @@ export class EventDrivenGlueWorkflow extends Construct {
   }
 
   /**
-   * Grants read access to the Parquet output and its catalog table (default job only).
+   * Grants read access to the output and its catalog table (default job only).
+   *
+   * For an Iceberg table this covers its data and `metadata/` files, which live under the output prefix.
    */
   public grantReadOutput(grantee: iam.IGrantable): iam.Grant {
     if (!this.conversionJob) {

@@ -25,6 +25,8 @@ const DEFAULT_JOB_ONLY: Record<keyof ParquetConversionOptions, boolean> = {
   database: true,
   tableName: true,
   partitionColumns: true,
+  tableFormat: true,
+  icebergMaintenance: true,
   workerType: true,
   numberOfWorkers: true,
   executionClass: true,

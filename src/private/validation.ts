@@ -94,3 +94,14 @@ export function validateWholeMinutes(
     throw new Error(`'${prop}' must be a whole number of minutes ${allowed}, got: ${minutes} minutes`);
   }
 }
+
+/** Throws unless `value` is a whole number of days of at least `minDays`. */
+export function validateWholeDaysAtLeast(prop: string, value: Duration | undefined, minDays: number): void {
+  if (value === undefined || value.isUnresolved()) {
+    return;
+  }
+  const days = value.toDays({ integral: false });
+  if (!Number.isInteger(days) || days < minDays) {
+    throw new Error(`'${prop}' must be a whole number of days of at least ${minDays}, got: ${days} days`);
+  }
+}
