@@ -7,6 +7,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cxapi from 'aws-cdk-lib/cx-api';
@@ -18,10 +19,12 @@ import { createAccessLogsBucket, createDataBucket } from './private/buckets';
 import {
   createEncryptedQueue,
   DEFAULT_LEDGER_MAX_MESSAGE_AGE,
+  DEFAULT_SWEEP_RE_ARM_INTERVAL,
   EventLedger,
   MAX_LEDGER_MAX_MESSAGE_AGE,
   MAX_VISIBILITY_TIMEOUT,
   validateLedgerMaxMessageAge,
+  validateSweepReArmInterval,
 } from './private/ledger';
 import { acknowledgeRules } from './private/nag';
 import { defaultTableName } from './private/naming';
@@ -171,8 +174,9 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
    * Whether the ledger sweep is on: an alarm on the age of the ledger's oldest
    * message (`LedgerSweepAlarm`) and a rule that notifies the workflow when it goes
    * to ALARM, so waiting objects are converted even when no new upload arrives.
-   * The default job sets the alarm back to OK after each run; a job you bring must
-   * do that itself (`cloudwatch:SetAlarmState`), or the sweep fires only once per stall.
+   * The default job sets the alarm back to OK after each run, and an EventBridge
+   * Scheduler schedule does so every `ledgerSweepReArmInterval`, so a stall whose
+   * notification was lost notifies again.
    *
    * @default - true when the pipeline has an event ledger
    */
@@ -185,6 +189,23 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
    * @default - `batchWindow` plus 15 minutes (30 minutes with the default window)
    */
   readonly ledgerSweepAfter?: Duration;
+
+  /**
+   * How often an EventBridge Scheduler schedule (`LedgerSweepReArm`) sets the sweep
+   * alarm back to OK: whole minutes from 5 minutes to 1 day.
+   *
+   * An alarm notifies only when its state changes. If the one notification of a
+   * stall is lost (Glue does not guarantee delivery, and drops a notification while
+   * a run is in progress), the alarm stays in ALARM and never notifies again. OK
+   * changes nothing on an alarm that is OK. On an alarm in ALARM, the next evaluation
+   * turns it back to ALARM, a new notification, while the ledger's oldest message
+   * is still old. The schedule's role may only set the state of that alarm. Cost:
+   * one Scheduler invocation per interval, 24 a day by default, well within
+   * Scheduler's free tier of 14 million invocations a month.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly ledgerSweepReArmInterval?: Duration;
 
   /**
    * The role EventBridge assumes to call `glue:NotifyEvent` on the workflow.
@@ -314,6 +335,11 @@ export class EventDrivenGlueWorkflow extends Construct {
   public readonly database?: glue.IDatabase;
   /** The output table maintained by the default job. */
   public readonly table?: glue.ITable;
+  /**
+   * The role the Data Catalog's table optimizers assume to maintain the Iceberg
+   * table, when `tableFormat` is ICEBERG with at least one optimizer on.
+   */
+  public readonly icebergOptimizerRole?: iam.IRole;
   /** The KMS key of the security configuration and KMS bucket encryption, if one is used. */
   public readonly encryptionKey?: kms.IKey;
   /** The default job's Glue security configuration. */
@@ -329,6 +355,8 @@ export class EventDrivenGlueWorkflow extends Construct {
    * state starts a workflow run; it is not meant to page anyone.
    */
   public readonly ledgerSweepAlarm?: cloudwatch.IAlarm;
+  /** The EventBridge Scheduler schedule that sets the sweep alarm back to OK periodically, when the sweep is on. */
+  public readonly ledgerSweepSchedule?: scheduler.ISchedule;
 
   private jobFailureRule?: events.Rule;
 
@@ -408,11 +436,12 @@ export class EventDrivenGlueWorkflow extends Construct {
       const encryptionKey = this.encryptionKey!;
       this.securityConfiguration = this.createSecurityConfiguration(encryptionKey);
       this.conversionJob = this.createDefaultJob(id, props, {
-        encryptionKey, securityConfiguration: this.securityConfiguration, maxConcurrentRuns,
+        encryptionKey, securityConfiguration: this.securityConfiguration, maxConcurrentRuns, sweepAfter,
       });
       this.job = this.conversionJob.job;
       this.database = this.conversionJob.database;
       this.table = this.conversionJob.table;
+      this.icebergOptimizerRole = this.conversionJob.icebergOptimizerRole;
     }
     this.trigger = this.workflow.addEventTrigger('EventTrigger', {
       description,
@@ -456,6 +485,7 @@ export class EventDrivenGlueWorkflow extends Construct {
     }
     this.rule = rule;
     ledger?.addSweepTarget(new GlueWorkflowTarget(this.workflow, { ...delivery, role: this.eventRole }));
+    this.ledgerSweepSchedule = ledger?.addReArmSchedule(props.ledgerSweepReArmInterval ?? DEFAULT_SWEEP_RE_ARM_INTERVAL);
 
     if (alarms) {
       this.alarms.push(...createPipelineAlarms(this, {
@@ -563,7 +593,9 @@ export class EventDrivenGlueWorkflow extends Construct {
   }
 
   /**
-   * Grants read access to the Parquet output and its catalog table (default job only).
+   * Grants read access to the output and its catalog table (default job only).
+   *
+   * For an Iceberg table this covers its data and `metadata/` files, which live under the output prefix.
    */
   public grantReadOutput(grantee: iam.IGrantable): iam.Grant {
     if (!this.conversionJob) {
@@ -594,6 +626,7 @@ export class EventDrivenGlueWorkflow extends Construct {
       ledgerQueue: this.ledgerQueue,
       ledgerDeadLetterQueue: this.ledgerDeadLetterQueue,
       ledgerSweepAlarm: this.ledgerSweepAlarm,
+      ledgerSweepAfter: wiring.sweepAfter,
       securityConfiguration: wiring.securityConfiguration,
       encryptionKey: wiring.encryptionKey,
       maxConcurrentRuns: wiring.maxConcurrentRuns,
@@ -674,6 +707,8 @@ interface DefaultJobWiring {
   readonly encryptionKey: kms.IKey;
   readonly securityConfiguration: glue.ISecurityConfiguration;
   readonly maxConcurrentRuns: number;
+  /** The sweep's threshold, when the sweep is on. */
+  readonly sweepAfter?: Duration;
 }
 
 /** The checks of single props; the ones that combine props follow once the pipeline's shape is known. */
@@ -686,6 +721,7 @@ function validateProps(props: EventDrivenGlueWorkflowProps): void {
   validateIntegerRange('ledgerMaxReceiveCount', props.ledgerMaxReceiveCount, 1, 1000);
   validateIntegerRange('eventRetryAttempts', props.eventRetryAttempts, 0, 185);
   validateLedgerMaxMessageAge(props.ledgerMaxMessageAge);
+  validateSweepReArmInterval(props.ledgerSweepReArmInterval);
   validatePercentage('rejectedRowsAlarmThreshold', props.rejectedRowsAlarmThreshold);
 }
 

@@ -12,10 +12,35 @@ import { DEFAULT_LEDGER_MAX_MESSAGE_AGE, validateLedgerMaxMessageAge } from './p
 import { acknowledgeIamWildcards } from './private/nag';
 import { defaultTableName } from './private/naming';
 import { JOB_METRICS_NAMESPACE } from './private/observability';
-import { validateIntegerAtLeast, validateKeyPrefix, validateWholeSeconds } from './private/validation';
+import {
+  validateIntegerAtLeast,
+  validateKeyPrefix,
+  validateWholeDaysAtLeast,
+  validateWholeSeconds,
+} from './private/validation';
 
 /** How long a run holds the ledger messages it took before renewing them. */
 const LEDGER_LEASE = Duration.minutes(10);
+
+/** The Spark catalog name of the Iceberg table, in `--conf` and `--iceberg_catalog`. */
+const ICEBERG_CATALOG = 'glue_catalog';
+
+/** The Data Catalog's optimizer types, as `--iceberg_optimizers` names them. */
+type IcebergOptimizerType = 'compaction' | 'retention' | 'orphan_file_deletion';
+
+/** The CloudWatch Logs group each table optimizer writes to, as the Glue docs name them. */
+const OPTIMIZER_LOG_GROUPS: Record<IcebergOptimizerType, string> = {
+  compaction: '/aws-glue/iceberg-compaction/logs',
+  retention: '/aws-glue/iceberg-retention/logs',
+  orphan_file_deletion: '/aws-glue/iceberg-orphan-file-deletion/logs',
+};
+
+/** A lower-case column name, as the Data Catalog keeps it. */
+const COLUMN = '[a-z_][a-z0-9_]*';
+const PARQUET_PARTITION = new RegExp(`^${COLUMN}$`);
+/** A column or an Iceberg partition transform, as the job's `iceberg.partition_spec` accepts them. */
+const ICEBERG_PARTITION = new RegExp(`^(?:${COLUMN}|(?:years|months|days|hours)\\(\\s*${COLUMN}\\s*\\)`
+  + `|(?:bucket|truncate)\\(\\s*[1-9][0-9]*\\s*,\\s*${COLUMN}\\s*\\))$`);
 
 /** Where the PySpark job's files live inside the package. */
 const GLUE_ASSETS = path.join(__dirname, '..', 'assets', 'glue');
@@ -35,6 +60,72 @@ export enum InputFormat {
    * optionally `.gz`), and by looking at the content when the extension says nothing.
    */
   AUTO = 'AUTO',
+}
+
+/**
+ * How the default job stores the output table.
+ */
+export enum TableFormat {
+  /** Hive-partitioned Parquet files, with columns and partitions kept in the Data Catalog. */
+  PARQUET = 'PARQUET',
+  /**
+   * An Apache Iceberg table in the Data Catalog (Iceberg 1.7 on Glue 5.0): one
+   * snapshot commit per run, maintained by the Data Catalog's table optimizers.
+   */
+  ICEBERG = 'ICEBERG',
+}
+
+/**
+ * Maintenance of an Iceberg output table by the Data Catalog's table optimizers.
+ *
+ * The table does not exist at deploy time, so the job turns the optimizers on
+ * through the Glue API right after it creates the table. They run with the
+ * `IcebergOptimizerRole` and Glue bills their runs in DPU-hours.
+ */
+export interface IcebergMaintenance {
+  /**
+   * Whether the compaction optimizer merges small data files into larger ones.
+   *
+   * @default true
+   */
+  readonly compaction?: boolean;
+
+  /**
+   * Whether the snapshot retention optimizer expires old snapshots and deletes the
+   * files that only they reference.
+   *
+   * @default true
+   */
+  readonly snapshotRetention?: boolean;
+
+  /**
+   * How long snapshot retention keeps a snapshot: whole days, at least 1.
+   *
+   * @default Duration.days(5)
+   */
+  readonly snapshotRetentionPeriod?: Duration;
+
+  /**
+   * How many of the latest snapshots snapshot retention always keeps, at least 1.
+   *
+   * @default 1
+   */
+  readonly snapshotsToRetain?: number;
+
+  /**
+   * Whether the orphan file deletion optimizer deletes files under the table
+   * location that no snapshot references.
+   *
+   * @default true
+   */
+  readonly orphanFileDeletion?: boolean;
+
+  /**
+   * Age from which orphan file deletion removes an unreferenced file: whole days, at least 1.
+   *
+   * @default Duration.days(3)
+   */
+  readonly orphanFileRetentionPeriod?: Duration;
 }
 
 /**
@@ -100,11 +191,27 @@ export interface ParquetConversionOptions {
   readonly csvOptions?: CsvOptions;
 
   /**
-   * Key prefix of the Parquet output, which is the table's location.
+   * Key prefix of the output, which is the table's location (and the Iceberg warehouse).
    *
    * @default 'parquet/'
    */
   readonly outputPrefix?: string;
+
+  /**
+   * How the output table is stored.
+   *
+   * @default TableFormat.PARQUET
+   */
+  readonly tableFormat?: TableFormat;
+
+  /**
+   * Which Data Catalog table optimizers maintain an Iceberg table, and how.
+   * Only with `tableFormat` ICEBERG.
+   *
+   * @default - compaction, snapshot retention (5 days, at least 1 snapshot) and
+   * orphan file deletion (after 3 days) with `tableFormat` ICEBERG
+   */
+  readonly icebergMaintenance?: IcebergMaintenance;
 
   /**
    * Key prefix for rejected records and quarantined files, each with its reason.
@@ -143,10 +250,14 @@ export interface ParquetConversionOptions {
   readonly tableName?: string;
 
   /**
-   * Partition columns of the output. `ingest_date` is the run's date (yyyy-MM-dd);
-   * other names must be columns of the data.
+   * Partition columns of the output.
    *
-   * @default ['ingest_date']
+   * With PARQUET, `ingest_date` is the run's date (yyyy-MM-dd) and other names
+   * must be columns of the data. With ICEBERG, each entry is a column or an
+   * Iceberg transform: `years(col)`, `months(col)`, `days(col)`, `hours(col)`,
+   * `bucket(n, col)` or `truncate(n, col)`. Every row has the `_ingested_at` timestamp.
+   *
+   * @default - `['ingest_date']` with PARQUET, `['days(_ingested_at)']` with ICEBERG
    */
   readonly partitionColumns?: string[];
 
@@ -311,6 +422,15 @@ export interface ParquetConversionJobProps extends ParquetConversionOptions {
    * @default - no sweep alarm
    */
   readonly ledgerSweepAlarm?: cloudwatch.IAlarm;
+
+  /**
+   * The sweep alarm's threshold (`--sweep_after_seconds`), whole seconds of at least 60.
+   * A run that ends with messages waiting, all younger than this, sets the alarm to
+   * ALARM itself so that the next run starts at once.
+   *
+   * @default - no threshold: the job only sets the alarm back to OK
+   */
+  readonly ledgerSweepAfter?: Duration;
 }
 
 /**
@@ -349,8 +469,15 @@ export class ParquetConversionJob extends Construct {
   public readonly bucket: s3.IBucket;
   /** Key prefix of the input files. */
   public readonly inputPrefix: string;
-  /** Key prefix of the Parquet output (the table location). */
+  /** Key prefix of the output (the table location). */
   public readonly outputPrefix: string;
+  /** How the output table is stored. */
+  public readonly tableFormat: TableFormat;
+  /**
+   * The role the Data Catalog's table optimizers assume to maintain the Iceberg
+   * table, when `tableFormat` is ICEBERG with at least one optimizer on.
+   */
+  public readonly icebergOptimizerRole?: iam.IRole;
   /** Key prefix of rejected records and quarantined files. */
   public readonly rejectedPrefix: string;
   /** Key prefix of the per-run statistics. */
@@ -373,7 +500,9 @@ export class ParquetConversionJob extends Construct {
     this.statePrefix = props.statePrefix ?? '_pipeline/';
     this.timeout = props.jobTimeout ?? Duration.hours(1);
     this.encryptionKey = props.encryptionKey;
-    const partitionColumns = props.partitionColumns ?? ['ingest_date'];
+    this.tableFormat = props.tableFormat ?? TableFormat.PARQUET;
+    const iceberg = this.tableFormat === TableFormat.ICEBERG;
+    const partitionColumns = props.partitionColumns ?? [iceberg ? 'days(_ingested_at)' : 'ingest_date'];
 
     validateKeyPrefix('inputPrefix', this.inputPrefix);
     for (const [prop, value] of Object.entries(this.outputLocations())) {
@@ -386,15 +515,21 @@ export class ParquetConversionJob extends Construct {
     validateJobRunQueuing(props);
     if (!props.ledgerQueue) {
       this.warnLedgerOnlyOptions(props);
+    } else if (props.ledgerSweepAfter && !props.ledgerSweepAlarm) {
+      Annotations.of(this).addWarningV2('cdk-event-driven-glue-workflow:noSweepAlarmIgnoresLedgerSweepAfter',
+        '\'ledgerSweepAfter\' has no effect without \'ledgerSweepAlarm\': the job has no alarm to hand over through');
     }
     validateCsvOptions(props.csvOptions);
     if (props.csvOptions && props.inputFormat === InputFormat.JSON) {
       Annotations.of(this).addWarningV2('cdk-event-driven-glue-workflow:csvOptionsWithJson',
         '\'csvOptions\' has no effect with \'inputFormat\' JSON: the job reads no CSV. Use InputFormat.CSV or AUTO');
     }
-    validatePartitionColumns(partitionColumns);
+    validatePartitionColumns(partitionColumns, this.tableFormat);
+    const maintenance = resolveIcebergMaintenance(props.icebergMaintenance);
+    this.warnIcebergMaintenanceOptions(props.icebergMaintenance, iceberg);
     validateLedgerMaxMessageAge(props.ledgerMaxMessageAge);
     validateDrainTimeBudget(props.drainTimeBudget, this.timeout);
+    validateWholeSeconds('ledgerSweepAfter', props.ledgerSweepAfter, 60, Number.MAX_SAFE_INTEGER, 'of at least 60');
 
     this.tableName = props.tableName ?? defaultTableName(id);
     validateTableName(this.tableName);
@@ -412,6 +547,10 @@ export class ParquetConversionJob extends Construct {
       assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
       description: 'Least-privilege role of the Parquet conversion job',
     });
+    const optimizers = iceberg ? maintenance.optimizers : [];
+    if (optimizers.length > 0) {
+      this.icebergOptimizerRole = this.createIcebergOptimizerRole(optimizers);
+    }
 
     const targetFileSize = props.targetFileSize ?? Size.mebibytes(128);
     const defaultArguments: Record<string, string> = {
@@ -429,6 +568,12 @@ export class ParquetConversionJob extends Construct {
       '--enable-auto-scaling': 'true',
     };
     Object.assign(defaultArguments, csvArguments(props.csvOptions));
+    if (iceberg) {
+      Object.assign(defaultArguments, this.icebergArguments());
+    }
+    if (this.icebergOptimizerRole) {
+      Object.assign(defaultArguments, optimizerArguments(maintenance, this.icebergOptimizerRole, Stack.of(this).account));
+    }
     if (props.ledgerQueue) {
       defaultArguments['--ledger_queue_url'] = props.ledgerQueue.queueUrl;
       // The run's lease on the messages it took, renewed by the job while it works;
@@ -445,6 +590,9 @@ export class ParquetConversionJob extends Construct {
     }
     if (props.ledgerQueue && props.ledgerSweepAlarm) {
       defaultArguments['--sweep_alarm_name'] = props.ledgerSweepAlarm.alarmName;
+      if (props.ledgerSweepAfter) {
+        defaultArguments['--sweep_after_seconds'] = secondsArgument(props.ledgerSweepAfter);
+      }
     }
 
     // The job's modules ship as one zip on --extra-py-files. CDK uploads a file
@@ -458,7 +606,9 @@ export class ParquetConversionJob extends Construct {
     const jobProps: glue.PySparkEtlJobProps = {
       role: this.role,
       jobName: props.jobName,
-      description: `Converts new files under '${this.inputPrefix}' to Parquet under '${this.outputPrefix}'`,
+      description: iceberg
+        ? `Converts new files under '${this.inputPrefix}' to the Iceberg table at '${this.outputPrefix}'`
+        : `Converts new files under '${this.inputPrefix}' to Parquet under '${this.outputPrefix}'`,
       glueVersion: props.glueVersion ?? glue.GlueVersion.V5_0,
       script: glue.Code.fromAsset(path.join(GLUE_ASSETS, 'parquet_conversion_job.py')),
       extraPythonFiles: [glue.Code.fromBucket(jobPackage.bucket, jobPackage.s3ObjectKey)],
@@ -480,8 +630,12 @@ export class ParquetConversionJob extends Construct {
   }
 
   /**
-   * Grants read access to the output: the Parquet objects, the table's catalog
-   * entries and, when the data is KMS-encrypted, decryption with its key.
+   * Grants read access to the output: the objects under the output prefix, the
+   * table's catalog entries and, when the data is KMS-encrypted, decryption with its key.
+   *
+   * An Iceberg table keeps its data files and its metadata (`metadata/`: table
+   * metadata, manifest lists and manifests) under the table location, which is the
+   * output prefix, so the same grants let a reader such as Athena or Spark read it.
    */
   public grantReadOutput(grantee: iam.IGrantable): iam.Grant {
     const grant = iam.Grant.addToPrincipal({
@@ -513,6 +667,7 @@ export class ParquetConversionJob extends Construct {
       ledgerMaxMessageAge: props.ledgerMaxMessageAge,
       ledgerDeadLetterQueue: props.ledgerDeadLetterQueue,
       ledgerSweepAlarm: props.ledgerSweepAlarm,
+      ledgerSweepAfter: props.ledgerSweepAfter,
     };
     for (const [prop, value] of Object.entries(ledgerOnly)) {
       if (value !== undefined) {
@@ -520,6 +675,107 @@ export class ParquetConversionJob extends Construct {
           `'${prop}' has no effect without 'ledgerQueue': the job then only converts the files named in --input_files`);
       }
     }
+  }
+
+  /** `icebergMaintenance` is read only with ICEBERG, and each setting only with its optimizer on. */
+  private warnIcebergMaintenanceOptions(maintenance: IcebergMaintenance | undefined, iceberg: boolean): void {
+    if (!maintenance) {
+      return;
+    }
+    const warn = (id: string, message: string) => Annotations.of(this).addWarningV2(`cdk-event-driven-glue-workflow:${id}`, message);
+    if (!iceberg) {
+      warn('icebergMaintenanceWithParquet', '\'icebergMaintenance\' has no effect with \'tableFormat\' PARQUET: '
+        + 'table optimizers maintain Iceberg tables only. Use TableFormat.ICEBERG, or drop it');
+      return;
+    }
+    const settings: Array<[string, unknown, string, boolean | undefined]> = [
+      ['snapshotRetentionPeriod', maintenance.snapshotRetentionPeriod, 'snapshotRetention', maintenance.snapshotRetention],
+      ['snapshotsToRetain', maintenance.snapshotsToRetain, 'snapshotRetention', maintenance.snapshotRetention],
+      ['orphanFileRetentionPeriod', maintenance.orphanFileRetentionPeriod, 'orphanFileDeletion', maintenance.orphanFileDeletion],
+    ];
+    for (const [setting, value, optimizer, on] of settings) {
+      if (value !== undefined && on === false) {
+        warn(`${optimizer}OffIgnores${setting.charAt(0).toUpperCase()}${setting.slice(1)}`,
+          `'icebergMaintenance.${setting}' has no effect with 'icebergMaintenance.${optimizer}' false`);
+      }
+    }
+  }
+
+  /**
+   * Iceberg on Glue 5.0: the runtime's Iceberg libraries, and the Spark catalog
+   * `glue_catalog` backed by the Data Catalog, with the output prefix as warehouse.
+   */
+  private icebergArguments(): Record<string, string> {
+    const catalog = `spark.sql.catalog.${ICEBERG_CATALOG}`;
+    return {
+      '--table_format': TableFormat.ICEBERG,
+      '--datalake-formats': 'iceberg',
+      '--iceberg_catalog': ICEBERG_CATALOG,
+      // One argument: Glue passes chained `--conf` settings as the value of `--conf`.
+      '--conf': [
+        'spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions',
+        `${catalog}=org.apache.iceberg.spark.SparkCatalog`,
+        `${catalog}.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog`,
+        `${catalog}.io-impl=org.apache.iceberg.aws.s3.S3FileIO`,
+        `${catalog}.warehouse=${this.s3Url(this.outputPrefix)}`,
+      ].join(' --conf '),
+    };
+  }
+
+  /**
+   * The role the table optimizers assume, with the permissions the Glue docs list
+   * for them, scoped to this table: its location's objects, its catalog entries
+   * and the optimizers' log groups. Orphan file deletion alone writes nothing.
+   */
+  private createIcebergOptimizerRole(optimizers: IcebergOptimizerType[]): iam.Role {
+    const role = new iam.Role(this, 'IcebergOptimizerRole', {
+      assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
+      description: 'Role of the Data Catalog table optimizers that maintain the Iceberg output table',
+    });
+    const writes = optimizers.some((o) => o !== 'orphan_file_deletion');
+    const stack = Stack.of(this);
+    const listedPrefixes = [`${this.outputPrefix}*`];
+    if (!Token.isUnresolved(this.outputPrefix)) {
+      // The table location is the prefix without its slash; a listing may use either form.
+      listedPrefixes.push(this.outputPrefix.replace(/\/$/, ''));
+    }
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'TableLocationObjects',
+        actions: writes ? ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'] : ['s3:GetObject', 's3:DeleteObject'],
+        resources: [this.bucket.arnForObjects(`${this.outputPrefix}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ListTableLocation',
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': listedPrefixes } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'MaintainTableMetadata',
+        actions: writes ? ['glue:GetDatabase', 'glue:GetTable', 'glue:UpdateTable'] : ['glue:GetDatabase', 'glue:GetTable'],
+        resources: this.catalogArns(),
+      }),
+      new iam.PolicyStatement({
+        sid: 'WriteOptimizerLogs',
+        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: optimizers.map((o) => stack.formatArn({
+          service: 'logs', resource: 'log-group', resourceName: `${OPTIMIZER_LOG_GROUPS[o]}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        })),
+      }),
+    ];
+    const key = this.bucket.encryptionKey;
+    if (key) {
+      statements.push(new iam.PolicyStatement({
+        sid: 'UseTableDataKey',
+        actions: writes ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
+        resources: [key.keyArn],
+      }));
+    }
+    for (const statement of statements) {
+      role.addToPrincipalPolicy(statement);
+    }
+    return role;
   }
 
   private grantJobPermissions(props: ParquetConversionJobProps): void {
@@ -549,7 +805,10 @@ export class ParquetConversionJob extends Construct {
       }),
       new iam.PolicyStatement({
         sid: 'MaintainOwnTable',
-        actions: ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition'],
+        // Iceberg's GlueCatalog reads the database and commits by UpdateTable; it adds no partitions.
+        actions: this.tableFormat === TableFormat.ICEBERG
+          ? ['glue:GetDatabase', 'glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable']
+          : ['glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:BatchCreatePartition'],
         resources: this.catalogArns(),
       }),
       new iam.PolicyStatement({
@@ -597,6 +856,20 @@ export class ParquetConversionJob extends Construct {
         sid: 'ReArmLedgerSweep',
         actions: ['cloudwatch:SetAlarmState'],
         resources: [ledgerSweepAlarm.alarmArn],
+      }));
+    }
+    if (this.icebergOptimizerRole) {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'ManageTableOptimizers',
+        // Data Catalog permissions are checked down the catalog, database, table hierarchy.
+        actions: ['glue:CreateTableOptimizer', 'glue:UpdateTableOptimizer', 'glue:GetTableOptimizer'],
+        resources: this.catalogArns(),
+      }));
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'PassOptimizerRole',
+        actions: ['iam:PassRole'],
+        resources: [this.icebergOptimizerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'glue.amazonaws.com' } },
       }));
     }
     this.grantKey(this.role, ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey']);
@@ -650,6 +923,10 @@ export class ParquetConversionJob extends Construct {
       {
         finding: /^Resource::arn:<AWS::Partition>:logs:.*:log-group:\/aws-glue\/\*$/,
         reason: 'Glue writes driver and executor logs to log groups under /aws-glue/ whose names it derives per run and security configuration.',
+      },
+      {
+        finding: /^Resource::arn:<AWS::Partition>:logs:.*:log-group:\/aws-glue\/iceberg-(compaction|retention|orphan-file-deletion)\/logs:\*$/,
+        reason: 'The Iceberg table optimizers write their run logs to streams of their own log group, as the AWS Glue docs list them; :* covers the streams.',
       },
       {
         finding: /^Resource::\*$/,
@@ -766,10 +1043,80 @@ function validateTableName(name: string): void {
   }
 }
 
-function validatePartitionColumns(columns: string[]): void {
+function validatePartitionColumns(columns: string[], format: TableFormat): void {
   for (const column of columns) {
-    if (!Token.isUnresolved(column) && !/^[a-z_][a-z0-9_]*$/.test(column)) {
+    if (Token.isUnresolved(column)) {
+      continue;
+    }
+    if (format === TableFormat.ICEBERG) {
+      if (column === 'ingest_date') {
+        throw new Error('\'partitionColumns\' entry "ingest_date" is the run date of TableFormat.PARQUET, not a column of '
+          + `an Iceberg table: use "days(_ingested_at)" to partition by the day rows were ingested, got: ${JSON.stringify(columns)}`);
+      }
+      if (!ICEBERG_PARTITION.test(column)) {
+        throw new Error('\'partitionColumns\' entries must be lower-case column names (a-z, 0-9, _) or, with TableFormat.ICEBERG, '
+          + 'the transforms years(col), months(col), days(col), hours(col), bucket(n, col) or truncate(n, col) '
+          + `with n a positive integer, got: ${JSON.stringify(columns)}`);
+      }
+    } else if (!PARQUET_PARTITION.test(column)) {
+      if (ICEBERG_PARTITION.test(column)) {
+        throw new Error(`'partitionColumns' entry ${JSON.stringify(column)} is an Iceberg partition transform: it needs `
+          + `'tableFormat' TableFormat.ICEBERG, got: ${JSON.stringify(columns)}`);
+      }
       throw new Error(`'partitionColumns' entries must be lower-case column names (a-z, 0-9, _), got: ${JSON.stringify(columns)}`);
     }
   }
+}
+
+/** The Iceberg maintenance settings with their defaults, validated. */
+interface ResolvedIcebergMaintenance {
+  /** The optimizers that are on, in the job's names and order. */
+  readonly optimizers: IcebergOptimizerType[];
+  readonly snapshotRetentionPeriod: Duration;
+  readonly snapshotsToRetain: number;
+  readonly orphanFileRetentionPeriod: Duration;
+}
+
+function resolveIcebergMaintenance(maintenance: IcebergMaintenance | undefined): ResolvedIcebergMaintenance {
+  validateWholeDaysAtLeast('icebergMaintenance.snapshotRetentionPeriod', maintenance?.snapshotRetentionPeriod, 1);
+  validateIntegerAtLeast('icebergMaintenance.snapshotsToRetain', maintenance?.snapshotsToRetain, 1);
+  validateWholeDaysAtLeast('icebergMaintenance.orphanFileRetentionPeriod', maintenance?.orphanFileRetentionPeriod, 1);
+  const on: Record<IcebergOptimizerType, boolean> = {
+    compaction: maintenance?.compaction ?? true,
+    retention: maintenance?.snapshotRetention ?? true,
+    orphan_file_deletion: maintenance?.orphanFileDeletion ?? true,
+  };
+  return {
+    optimizers: (Object.keys(on) as IcebergOptimizerType[]).filter((o) => on[o]),
+    snapshotRetentionPeriod: maintenance?.snapshotRetentionPeriod ?? Duration.days(5),
+    snapshotsToRetain: maintenance?.snapshotsToRetain ?? 1,
+    orphanFileRetentionPeriod: maintenance?.orphanFileRetentionPeriod ?? Duration.days(3),
+  };
+}
+
+/** The arguments with which the job turns the optimizers on; each setting only with its optimizer. */
+function optimizerArguments(maintenance: ResolvedIcebergMaintenance, role: iam.IRole, catalogId: string): Record<string, string> {
+  const args: Record<string, string> = {
+    '--iceberg_optimizers': maintenance.optimizers.join(','),
+    '--iceberg_optimizer_role_arn': role.roleArn,
+    '--catalog_id': catalogId,
+  };
+  if (maintenance.optimizers.includes('retention')) {
+    args['--iceberg_snapshot_retention_days'] = daysArgument(maintenance.snapshotRetentionPeriod);
+    args['--iceberg_snapshots_to_retain'] = integerArgument(maintenance.snapshotsToRetain);
+  }
+  if (maintenance.optimizers.includes('orphan_file_deletion')) {
+    args['--iceberg_orphan_file_retention_days'] = daysArgument(maintenance.orphanFileRetentionPeriod);
+  }
+  return args;
+}
+
+/** A job argument in whole days; a token stays a reference. */
+function daysArgument(duration: Duration): string {
+  return integerArgument(duration.toDays());
+}
+
+/** A number as a job argument; a token stays a reference. */
+function integerArgument(value: number): string {
+  return Token.isUnresolved(value) ? Token.asString(value) : String(value);
 }

@@ -1,10 +1,13 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeRules } from './nag';
-import { validateWholeSeconds } from './validation';
+import { validateWholeMinutes, validateWholeSeconds } from './validation';
 
 /** Every queue of the pipeline keeps messages as long as SQS allows. */
 export const QUEUE_RETENTION = Duration.days(14);
@@ -16,6 +19,17 @@ export const DEFAULT_LEDGER_MAX_MESSAGE_AGE = Duration.days(7);
 /** Bounds of `ledgerMaxMessageAge`: the ledger keeps messages 14 days, so the job must act before. */
 export const MIN_LEDGER_MAX_MESSAGE_AGE = Duration.hours(1);
 export const MAX_LEDGER_MAX_MESSAGE_AGE = Duration.days(13);
+
+/** How often the sweep alarm is set back to OK by EventBridge Scheduler, and its bounds. */
+export const DEFAULT_SWEEP_RE_ARM_INTERVAL = Duration.hours(1);
+const MIN_SWEEP_RE_ARM_MINUTES = 5;
+const MAX_SWEEP_RE_ARM_MINUTES = 24 * 60;
+
+/** Throws unless `ledgerSweepReArmInterval` is whole minutes from 5 minutes to 1 day. */
+export function validateSweepReArmInterval(value: Duration | undefined): void {
+  validateWholeMinutes('ledgerSweepReArmInterval', value, MIN_SWEEP_RE_ARM_MINUTES, MAX_SWEEP_RE_ARM_MINUTES,
+    `between ${MIN_SWEEP_RE_ARM_MINUTES} and ${MAX_SWEEP_RE_ARM_MINUTES} (1 day)`);
+}
 
 /** Throws unless `ledgerMaxMessageAge` is whole seconds from 1 hour to 13 days. */
 export function validateLedgerMaxMessageAge(value: Duration | undefined): void {
@@ -102,6 +116,53 @@ export class EventLedger {
         detail: { state: { value: ['ALARM'] } },
       },
       targets: [target],
+    });
+  }
+
+  /**
+   * The schedule `LedgerSweepReArm` that sets the sweep alarm to OK every
+   * `interval`, with its own role `LedgerSweepReArmRole` allowed only that.
+   *
+   * An alarm notifies only on a change of state: if the notification of a stall
+   * is lost, the alarm stays in ALARM and never notifies again. OK on an alarm that
+   * is OK changes nothing; on an alarm in ALARM, CloudWatch's next evaluation turns
+   * it back to ALARM, a new notification, while the oldest message is still old.
+   */
+  public addReArmSchedule(interval: Duration): scheduler.Schedule | undefined {
+    if (!this.sweepAlarm) {
+      return undefined;
+    }
+    const stack = Stack.of(this.scope);
+    const role = new iam.Role(this.scope, 'LedgerSweepReArmRole', {
+      description: 'Lets EventBridge Scheduler set the ledger sweep alarm back to OK',
+      // Scheduler's confused-deputy guard: only schedules of this account's default group.
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }),
+          },
+        },
+      }),
+    });
+    return new scheduler.Schedule(this.scope, 'LedgerSweepReArm', {
+      description: 'Sets the ledger sweep alarm back to OK, so a stall whose notification was lost notifies again',
+      schedule: scheduler.ScheduleExpression.rate(interval),
+      target: new schedulerTargets.Universal({
+        service: 'cloudwatch',
+        action: 'setAlarmState',
+        role,
+        input: scheduler.ScheduleTargetInput.fromObject({
+          AlarmName: this.sweepAlarm.alarmName,
+          StateValue: 'OK',
+          StateReason: 'Periodic re-arm of the ledger sweep',
+        }),
+        policyStatements: [new iam.PolicyStatement({
+          sid: 'ReArmLedgerSweep',
+          actions: ['cloudwatch:SetAlarmState'],
+          resources: [this.sweepAlarm.alarmArn],
+        })],
+      }),
     });
   }
 }

@@ -25,6 +25,8 @@ const DEFAULT_JOB_ONLY: Record<keyof ParquetConversionOptions, boolean> = {
   database: true,
   tableName: true,
   partitionColumns: true,
+  tableFormat: true,
+  icebergMaintenance: true,
   workerType: true,
   numberOfWorkers: true,
   executionClass: true,
@@ -44,7 +46,10 @@ const DEFAULT_JOB_ONLY: Record<keyof ParquetConversionOptions, boolean> = {
 const CREATED_BUCKET_ONLY = ['bucketEncryption', 'serverAccessLogs', 'versioned'] as const;
 
 /** Props of the event ledger; nothing reads them without it. */
-const LEDGER_ONLY = ['ledgerMaxReceiveCount', 'ledgerSweep', 'ledgerSweepAfter'] as const;
+const LEDGER_ONLY = ['ledgerMaxReceiveCount', 'ledgerSweep', 'ledgerSweepAfter', 'ledgerSweepReArmInterval'] as const;
+
+/** Props of the ledger sweep; nothing reads them with `ledgerSweep` false. */
+const SWEEP_ONLY = ['ledgerSweepAfter', 'ledgerSweepReArmInterval'] as const;
 
 /** Suffixes that say which format a file is in, as the default job reads them. */
 const JSON_SUFFIXES = ['.json', '.jsonl', '.ndjson'].flatMap((s) => [s, `${s}.gz`]);
@@ -104,8 +109,12 @@ export function warnAboutMisconfiguration(scope: Construct, props: EventDrivenGl
           `'${prop}' has no effect without the event ledger: it is off with your own 'job' unless 'eventLedger' is true`);
       }
     }
-  } else if (!shape.sweep && isSet('ledgerSweepAfter')) {
-    warn('sweepOffIgnoresLedgerSweepAfter', '\'ledgerSweepAfter\' has no effect with \'ledgerSweep\' false');
+  } else if (!shape.sweep) {
+    for (const prop of SWEEP_ONLY) {
+      if (isSet(prop)) {
+        warn(`sweepOffIgnores${capitalize(prop)}`, `'${prop}' has no effect with 'ledgerSweep' false`);
+      }
+    }
   }
   if (shape.sweep && shape.sweepAfter && isSet('ledgerSweepAfter')) {
     warnSweepBeforeBatchWindow(warn, shape.sweepAfter, shape.batchWindow);

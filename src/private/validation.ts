@@ -77,3 +77,31 @@ export function validateSuffixes(prop: string, values: string[] | undefined): vo
     }
   });
 }
+
+/** Throws unless `value` is a whole number of minutes in `[minMinutes, maxMinutes]`. */
+export function validateWholeMinutes(
+  prop: string,
+  value: Duration | undefined,
+  minMinutes: number,
+  maxMinutes: number,
+  allowed: string = `between ${minMinutes} and ${maxMinutes}`,
+): void {
+  if (value === undefined || value.isUnresolved()) {
+    return;
+  }
+  const minutes = value.toMinutes({ integral: false });
+  if (!Number.isInteger(minutes) || minutes < minMinutes || minutes > maxMinutes) {
+    throw new Error(`'${prop}' must be a whole number of minutes ${allowed}, got: ${minutes} minutes`);
+  }
+}
+
+/** Throws unless `value` is a whole number of days of at least `minDays`. */
+export function validateWholeDaysAtLeast(prop: string, value: Duration | undefined, minDays: number): void {
+  if (value === undefined || value.isUnresolved()) {
+    return;
+  }
+  const days = value.toDays({ integral: false });
+  if (!Number.isInteger(days) || days < minDays) {
+    throw new Error(`'${prop}' must be a whole number of days of at least ${minDays}, got: ${days} days`);
+  }
+}

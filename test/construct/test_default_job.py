@@ -656,6 +656,7 @@ def test_standalone_job_creates_its_database(standalone):
     ("ledgerMaxMessageAge", "ledger_max_message_age"),
     ("ledgerDeadLetterQueue", "ledger_dead_letter_queue"),
     ("ledgerSweepAlarm", "ledger_sweep_alarm"),
+    ("ledgerSweepAfter", "ledger_sweep_after"),
 ])
 def test_standalone_job_without_ledger_warns_about_ledger_options(prop, python_name):
     from aws_cdk import aws_cloudwatch as cloudwatch
@@ -668,6 +669,7 @@ def test_standalone_job_without_ledger_warns_about_ledger_options(prop, python_n
         "ledger_dead_letter_queue": lambda: sqs.Queue(stack, "Dlq"),
         "ledger_sweep_alarm": lambda: cloudwatch.Alarm.from_alarm_arn(
             stack, "Sweep", "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:sweep"),
+        "ledger_sweep_after": lambda: Duration.minutes(30),
     }
     ParquetConversionJob(stack, "Orders", bucket=s3.Bucket(stack, "Data"), **{python_name: values[python_name]()})
     warnings = [w.entry.data for w in Annotations.from_stack(stack).find_warning(
@@ -676,7 +678,56 @@ def test_standalone_job_without_ledger_warns_about_ledger_options(prop, python_n
     assert warnings == [f"'{prop}' has no effect without 'ledgerQueue': the job then only converts the files named in "
                         f"--input_files [ack: cdk-event-driven-glue-workflow:{short_id}]"]
     args = job_props(template_of(stack))["DefaultArguments"]
-    assert not {"--ledger_dlq_url", "--sweep_alarm_name", "--drain_time_budget_seconds"} & set(args)
+    assert not {"--ledger_dlq_url", "--sweep_alarm_name", "--sweep_after_seconds", "--drain_time_budget_seconds"} & set(args)
+
+
+SWEEP_ALARM_ARN = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:sweep"
+
+
+def standalone_with_ledger(**props):
+    """A ParquetConversionJob with a ledger; a callable value gets the stack."""
+    from aws_cdk import aws_sqs as sqs
+    stack = new_stack()
+    resolved = {k: (v(stack) if callable(v) else v) for k, v in props.items()}
+    ParquetConversionJob(stack, "Orders", bucket=s3.Bucket(stack, "Data"), ledger_queue=sqs.Queue(stack, "Ledger"),
+                         **resolved)
+    return stack
+
+
+def sweep_alarm_of(stack):
+    from aws_cdk import aws_cloudwatch as cloudwatch
+    return cloudwatch.Alarm.from_alarm_arn(stack, "Sweep", SWEEP_ALARM_ARN)
+
+
+def test_standalone_job_passes_the_sweep_threshold_with_its_alarm():
+    stack = standalone_with_ledger(ledger_sweep_alarm=sweep_alarm_of, ledger_sweep_after=Duration.minutes(20))
+    args = job_props(template_of(stack))["DefaultArguments"]
+    assert args["--sweep_alarm_name"] == "sweep"
+    assert args["--sweep_after_seconds"] == "1200"
+
+
+def test_standalone_job_with_alarm_and_no_threshold_only_rearms():
+    stack = standalone_with_ledger(ledger_sweep_alarm=sweep_alarm_of)
+    args = job_props(template_of(stack))["DefaultArguments"]
+    assert args["--sweep_alarm_name"] == "sweep"
+    assert "--sweep_after_seconds" not in args
+
+
+def test_standalone_job_sweep_threshold_without_alarm_warns():
+    from aws_cdk.assertions import Annotations
+    stack = standalone_with_ledger(ledger_sweep_after=Duration.minutes(20))
+    warnings = [w.entry.data for w in Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp(r"\[ack: cdk-event-driven-glue-workflow:"))]
+    assert warnings == ["'ledgerSweepAfter' has no effect without 'ledgerSweepAlarm': the job has no alarm to hand over "
+                        "through [ack: cdk-event-driven-glue-workflow:noSweepAlarmIgnoresLedgerSweepAfter]"]
+    assert "--sweep_after_seconds" not in job_props(template_of(stack))["DefaultArguments"]
+
+
+@pytest.mark.parametrize("after, shown", [(Duration.seconds(59), "59 seconds"), (Duration.millis(60500), "60.5 seconds")])
+def test_standalone_job_sweep_threshold_under_a_minute_raises(after, shown):
+    message = f"'ledgerSweepAfter' must be a whole number of seconds of at least 60, got: {shown}"
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        standalone_with_ledger(ledger_sweep_alarm=sweep_alarm_of, ledger_sweep_after=after)
 
 
 # ---- KMS: readers and imported buckets ------------------------------------------------

@@ -188,6 +188,27 @@ def test_job_gets_the_sweep_alarm_name(default):
     assert args["--sweep_alarm_name"] == {"Ref": alarm}
 
 
+def job_arguments(template):
+    return only_resource(template, "AWS::Glue::Job")[1]["Properties"]["DefaultArguments"]
+
+
+def test_job_gets_the_default_sweep_threshold_in_seconds(default):
+    assert job_arguments(default[2])["--sweep_after_seconds"] == "1800"
+
+
+def test_job_sweep_threshold_follows_the_batch_window():
+    assert job_arguments(build(batch_window=Duration.seconds(60))[2])["--sweep_after_seconds"] == "960"
+
+
+def test_job_sweep_threshold_follows_ledger_sweep_after():
+    assert job_arguments(build(ledger_sweep_after=Duration.minutes(45))[2])["--sweep_after_seconds"] == "2700"
+
+
+def test_job_sweep_threshold_equals_the_alarm_threshold():
+    _, _, template = build(ledger_sweep_after=Duration.hours(2))
+    assert job_arguments(template)["--sweep_after_seconds"] == str(sweep_alarm(template)["Threshold"])
+
+
 # ---- off, own job -------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -204,7 +225,9 @@ def test_sweep_off_creates_no_alarm_and_no_rule(sweep_off):
 
 def test_sweep_off_gives_the_job_no_alarm_and_no_permission(sweep_off):
     _, _, template = sweep_off
-    assert "--sweep_alarm_name" not in only_resource(template, "AWS::Glue::Job")[1]["Properties"]["DefaultArguments"]
+    args = only_resource(template, "AWS::Glue::Job")[1]["Properties"]["DefaultArguments"]
+    assert "--sweep_alarm_name" not in args
+    assert "--sweep_after_seconds" not in args
     assert [s for s in job_statements(template) if "cloudwatch:SetAlarmState" in str(s["Action"])] == []
 
 
@@ -255,7 +278,9 @@ def test_token_sweep_after_skips_validation():
     stack = new_stack()
     seconds = CfnParameter(stack, "SweepAfter", type="Number").value_as_number
     EventDrivenGlueWorkflow(stack, "Products", ledger_sweep_after=Duration.seconds(seconds))
-    assert sweep_alarm(template_of(stack))["Threshold"] == {"Ref": "SweepAfter"}
+    template = template_of(stack)
+    assert sweep_alarm(template)["Threshold"] == {"Ref": "SweepAfter"}
+    assert job_arguments(template)["--sweep_after_seconds"] == {"Ref": "SweepAfter"}
 
 
 # ---- job run queuing ----------------------------------------------------------------
@@ -290,3 +315,135 @@ def test_job_run_queuing_with_flex_raises():
     message = "'jobRunQueuing' cannot be used with 'executionClass' FLEX: Glue queues only standard job runs"
     with pytest.raises(RuntimeError, match=re.escape(message)):
         build(job_run_queuing=True, execution_class=glue.ExecutionClass.FLEX)
+
+
+# ---- periodic re-arm (EventBridge Scheduler) ----------------------------------------
+
+def schedule(template):
+    return resources_of_type(template, "AWS::Scheduler::Schedule")[
+        logical_id(template, "AWS::Scheduler::Schedule", "ProductsLedgerSweepReArm")]["Properties"]
+
+
+def rearm_role_id(template):
+    return logical_id(template, "AWS::IAM::Role", "ProductsLedgerSweepReArmRole")
+
+
+def policies_of_role(template, role_id):
+    return [p["Properties"] for p in resources_of_type(template, "AWS::IAM::Policy").values()
+            if {"Ref": role_id} in p["Properties"]["Roles"]]
+
+
+def resolved_input(template):
+    """The target input as Scheduler receives it, with the alarm's name resolved."""
+    import json
+    alarm = logical_id(template, "AWS::CloudWatch::Alarm", "ProductsLedgerSweepAlarm")
+    delimiter, parts = schedule(template)["Target"]["Input"]["Fn::Join"]
+    return json.loads(delimiter.join(ALARM_NAME if p == {"Ref": alarm} else p for p in parts))
+
+
+def test_rearm_schedule_is_exposed(default):
+    _, pipeline, _ = default
+    assert pipeline.ledger_sweep_schedule.node.path == "Test/Products/LedgerSweepReArm"
+
+
+def test_rearm_schedule_runs_every_hour_by_default(default):
+    props = schedule(default[2])
+    assert props["ScheduleExpression"] == "rate(1 hour)"
+    assert props["State"] == "ENABLED"
+    assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
+
+
+def test_rearm_schedule_calls_cloudwatch_set_alarm_state(default):
+    target = schedule(default[2])["Target"]
+    assert target["Arn"] == {"Fn::Join": ["", [
+        "arn:", {"Ref": "AWS::Partition"}, ":scheduler:::aws-sdk:cloudwatch:setAlarmState"]]}
+
+
+def test_rearm_schedule_sets_the_sweep_alarm_to_ok(default):
+    assert resolved_input(default[2]) == {
+        "AlarmName": ALARM_NAME, "StateValue": "OK", "StateReason": "Periodic re-arm of the ledger sweep"}
+
+
+def test_rearm_schedule_uses_its_own_role(default):
+    _, _, template = default
+    assert schedule(template)["Target"]["RoleArn"] == {"Fn::GetAtt": [rearm_role_id(template), "Arn"]}
+    assert [k for k in resources_of_type(template, "AWS::IAM::Role") if k.startswith("SchedulerRoleForTarget")] == []
+
+
+def test_rearm_role_is_assumed_by_scheduler_of_this_account_only(default):
+    _, _, template = default
+    trust = resources_of_type(template, "AWS::IAM::Role")[rearm_role_id(template)]["Properties"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"] == [{
+        "Action": "sts:AssumeRole",
+        "Effect": "Allow",
+        "Principal": {"Service": "scheduler.amazonaws.com"},
+        "Condition": {"StringEquals": {
+            "aws:SourceAccount": ACCOUNT,
+            "aws:SourceArn": {"Fn::Join": ["", [
+                "arn:", {"Ref": "AWS::Partition"}, f":scheduler:{REGION}:{ACCOUNT}:schedule-group/default"]]},
+        }},
+    }]
+
+
+def test_rearm_role_may_only_set_the_sweep_alarm_state(default):
+    _, _, template = default
+    alarm = logical_id(template, "AWS::CloudWatch::Alarm", "ProductsLedgerSweepAlarm")
+    role = rearm_role_id(template)
+    [policy] = policies_of_role(template, role)
+    assert policy["PolicyDocument"]["Statement"] == [{
+        "Sid": "ReArmLedgerSweep", "Action": "cloudwatch:SetAlarmState", "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [alarm, "Arn"]}}]
+    assert "ManagedPolicyArns" not in resources_of_type(template, "AWS::IAM::Role")[role]["Properties"]
+
+
+@pytest.mark.parametrize("interval, expression", [
+    (Duration.minutes(5), "rate(5 minutes)"),
+    (Duration.minutes(90), "rate(90 minutes)"),
+    (Duration.hours(6), "rate(6 hours)"),
+    (Duration.days(1), "rate(1 day)"),
+])
+def test_rearm_interval_override(interval, expression):
+    assert schedule(build(ledger_sweep_re_arm_interval=interval)[2])["ScheduleExpression"] == expression
+
+
+@pytest.mark.parametrize("interval, shown", [
+    (Duration.minutes(4), "4 minutes"),
+    (Duration.seconds(330), "5.5 minutes"),
+    (Duration.minutes(1441), "1441 minutes"),
+    (Duration.days(2), "2880 minutes"),
+])
+def test_rearm_interval_outside_5_minutes_to_1_day_raises(interval, shown):
+    message = ("'ledgerSweepReArmInterval' must be a whole number of minutes between 5 and 1440 (1 day), "
+               f"got: {shown}")
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        build(ledger_sweep_re_arm_interval=interval)
+
+
+def test_token_rearm_interval_skips_validation():
+    stack = new_stack()
+    minutes = CfnParameter(stack, "ReArmMinutes", type="Number").value_as_number
+    EventDrivenGlueWorkflow(stack, "Products", ledger_sweep_re_arm_interval=Duration.minutes(minutes))
+    assert schedule(template_of(stack))["ScheduleExpression"] == {
+        "Fn::Join": ["", ["rate(", {"Ref": "ReArmMinutes"}, " minutes)"]]}
+
+
+def test_sweep_off_creates_no_rearm_schedule_and_no_role(sweep_off):
+    _, pipeline, template = sweep_off
+    assert resources_of_type(template, "AWS::Scheduler::Schedule") == {}
+    assert find(template, "AWS::IAM::Role", "ProductsLedgerSweepReArm") == []
+    assert pipeline.ledger_sweep_schedule is None
+
+
+def test_own_job_without_ledger_has_no_rearm_schedule():
+    stack = new_stack()
+    pipeline = EventDrivenGlueWorkflow(stack, "Products", job=glue.Job.from_job_attributes(stack, "Job", job_name="j"))
+    assert resources_of_type(template_of(stack), "AWS::Scheduler::Schedule") == {}
+    assert pipeline.ledger_sweep_schedule is None
+
+
+def test_own_job_with_ledger_gets_the_rearm_schedule():
+    stack = new_stack()
+    pipeline = EventDrivenGlueWorkflow(stack, "Products", event_ledger=True,
+                                       job=glue.Job.from_job_attributes(stack, "Job", job_name="j"))
+    assert schedule(template_of(stack))["ScheduleExpression"] == "rate(1 hour)"
+    assert pipeline.ledger_sweep_schedule is not None

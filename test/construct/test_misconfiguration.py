@@ -16,8 +16,10 @@ from cdk_event_driven_glue_workflow import (
     CsvOptions,
     EventDrivenGlueWorkflow,
     EventSource,
+    IcebergMaintenance,
     InputFormat,
     ParquetConversionOptions,
+    TableFormat,
 )
 from cdk_helpers import new_stack, only_resource, resources_of_type, template_of
 
@@ -49,7 +51,10 @@ def expected(short_id, message):
     {"job": own_job},
     {"job": own_job, "event_ledger": True},
     {"input_prefix": "data/raw/", "input_suffixes": [".json", ".json.gz"], "input_format": InputFormat.JSON},
-], ids=["default", "cloudtrail", "kms", "own-job", "own-job-with-ledger", "json-with-json-suffixes"])
+    {"table_format": TableFormat.ICEBERG},
+    {"table_format": TableFormat.ICEBERG, "bucket_encryption": BucketEncryptionMode.KMS},
+], ids=["default", "cloudtrail", "kms", "own-job", "own-job-with-ledger", "json-with-json-suffixes", "iceberg",
+        "iceberg-kms"])
 def test_clean_pipeline_has_no_warning(props):
     assert warnings_of(**props) == []
 
@@ -72,6 +77,8 @@ DEFAULT_JOB_ONLY = {
         stack, "Db", "arn:aws:glue:eu-west-1:123456789012:database/analytics")),
     "tableName": ("table_name", "items"),
     "partitionColumns": ("partition_columns", ["region"]),
+    "tableFormat": ("table_format", TableFormat.ICEBERG),
+    "icebergMaintenance": ("iceberg_maintenance", IcebergMaintenance(compaction=False)),
     "workerType": ("worker_type", glue.WorkerType.G_2X),
     "numberOfWorkers": ("number_of_workers", 4),
     "executionClass": ("execution_class", glue.ExecutionClass.FLEX),
@@ -150,6 +157,7 @@ def test_created_bucket_option_with_own_bucket_warns(prop, python_name, value):
     ("ledgerMaxReceiveCount", "ledger_max_receive_count", 5),
     ("ledgerSweep", "ledger_sweep", True),
     ("ledgerSweepAfter", "ledger_sweep_after", Duration.hours(1)),
+    ("ledgerSweepReArmInterval", "ledger_sweep_re_arm_interval", Duration.hours(2)),
 ])
 def test_ledger_option_without_ledger_warns(prop, python_name, value):
     message = f"'{prop}' has no effect without the event ledger: it is off with your own 'job' unless 'eventLedger' is true"
@@ -161,6 +169,16 @@ def test_sweep_after_with_sweep_off_warns():
     message = "'ledgerSweepAfter' has no effect with 'ledgerSweep' false"
     assert warnings_of(ledger_sweep=False, ledger_sweep_after=Duration.hours(1)) == [
         expected("sweepOffIgnoresLedgerSweepAfter", message)]
+
+
+def test_rearm_interval_with_sweep_off_warns():
+    message = "'ledgerSweepReArmInterval' has no effect with 'ledgerSweep' false"
+    assert warnings_of(ledger_sweep=False, ledger_sweep_re_arm_interval=Duration.hours(2)) == [
+        expected("sweepOffIgnoresLedgerSweepReArmInterval", message)]
+
+
+def test_rearm_interval_with_the_sweep_on_does_not_warn():
+    assert warnings_of(ledger_sweep_re_arm_interval=Duration.minutes(30)) == []
 
 
 def test_sweep_sooner_than_the_batch_window_warns():

@@ -11,7 +11,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 
-from cdk_event_driven_glue_workflow import BucketEncryptionMode, EventDrivenGlueWorkflow, EventSource
+from cdk_event_driven_glue_workflow import BucketEncryptionMode, EventDrivenGlueWorkflow, EventSource, TableFormat
 from cdk_helpers import (
     cfn_lint_errors,
     cfn_lint_findings,
@@ -48,7 +48,11 @@ VARIANTS = {
     "kms": lambda stack: {"bucket_encryption": BucketEncryptionMode.KMS},
     "cloudtrail": lambda stack: {"event_source": EventSource.cloud_trail()},
     "byo_bucket_and_job": byo_bucket_and_job,
+    "iceberg": lambda stack: {"table_format": TableFormat.ICEBERG},
+    "kms_iceberg": lambda stack: {"table_format": TableFormat.ICEBERG, "bucket_encryption": BucketEncryptionMode.KMS},
 }
+#: The construct id of a variant, when not "Products".
+CONSTRUCT_IDS = {"iceberg": "Lake", "kms_iceberg": "Lake"}
 
 
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
@@ -57,9 +61,11 @@ def nagged(request):
     app = App()
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     stack = new_stack(app)
-    pipeline = EventDrivenGlueWorkflow(stack, "Products", **VARIANTS[request.param](stack))
+    construct_id = CONSTRUCT_IDS.get(request.param, "Products")
+    pipeline = EventDrivenGlueWorkflow(stack, construct_id, **VARIANTS[request.param](stack))
     template = template_of(stack)
-    return {"name": request.param, "app": app, "stack": stack, "pipeline": pipeline, "template": template}
+    return {"name": request.param, "id": construct_id, "app": app, "stack": stack, "pipeline": pipeline,
+            "template": template}
 
 
 @pytest.fixture(scope="module")
@@ -142,18 +148,34 @@ def test_cfn_lint_reports_no_error(nagged):
 
 
 def test_cfn_lint_reports_no_warning_on_the_constructs_resources(nagged):
-    """Only the construct's resources (logical IDs `Products...`): the bring-your-own variant's buckets are the
-    test's own, built with the legacy log-delivery ACL of an app without feature flags."""
+    """Only the construct's resources (logical IDs `Products...`, `Lake...`): the bring-your-own variant's buckets
+    are the test's own, built with the legacy log-delivery ACL of an app without feature flags."""
     findings = cfn_lint_findings(nagged["template"], ("E", "W"))
-    assert [f for f in findings if "(Resources/Products" in f] == []
+    assert [f for f in findings if f"(Resources/{nagged['id']}" in f] == []
+
+
+def test_nag_and_lint_iceberg_variants_include_the_optimizer_role(nagged):
+    """cdk-nag and cfn-lint above see the optimizer role and its policy in the Iceberg variants, and the
+    optimizer role's KMS statement in the KMS one."""
+    template = nagged["template"]
+    is_iceberg = "iceberg" in nagged["name"]
+    roles = [k for k in resources_of_type(template, "AWS::IAM::Role") if "IcebergOptimizerRole" in k]
+    policies = [p for k, p in resources_of_type(template, "AWS::IAM::Policy").items() if "IcebergOptimizerRole" in k]
+    assert len(roles) == is_iceberg
+    assert len(policies) == is_iceberg
+    if is_iceberg:
+        sids = [s["Sid"] for s in policies[0]["Properties"]["PolicyDocument"]["Statement"]]
+        assert ("UseTableDataKey" in sids) == (nagged["name"] == "kms_iceberg")
 
 
 def test_nag_and_lint_variants_with_a_ledger_include_the_sweep(nagged):
-    """cdk-nag and cfn-lint above see the sweep alarm and rule wherever the ledger exists."""
+    """cdk-nag and cfn-lint above see the sweep alarm, rule, re-arm schedule and its role wherever the ledger exists."""
     template = nagged["template"]
     has_ledger = nagged["name"] != "byo_bucket_and_job"
     assert len([k for k in resources_of_type(template, "AWS::CloudWatch::Alarm") if "LedgerSweepAlarm" in k]) == has_ledger
     assert len([k for k in resources_of_type(template, "AWS::Events::Rule") if "LedgerSweepRule" in k]) == has_ledger
+    assert len([k for k in resources_of_type(template, "AWS::Scheduler::Schedule") if "LedgerSweepReArm" in k]) == has_ledger
+    assert len([k for k in resources_of_type(template, "AWS::IAM::Role") if "LedgerSweepReArmRole" in k]) == has_ledger
 
 
 # ---- bucket ---------------------------------------------------------------------------
