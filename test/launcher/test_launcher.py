@@ -140,3 +140,22 @@ def test_the_default_job_starts_as_staged_and_converts_local_files(tmp_path):
     run.check()
     assert (run.summary["files_processed"], run.summary["rows_out"]) == (1, 2)
     assert list((lake / "output").rglob("*.parquet"))
+
+
+def test_launcher_credentials_replace_every_inherited_aws_variable(tmp_path, monkeypatch):
+    assembly, job_id = synth_job(tmp_path, as_zip)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "the-callers-token")
+    monkeypatch.setenv("AWS_PROFILE", "the-callers-profile")
+    monkeypatch.setenv("PYSPARK_SUBMIT_ARGS", "--master local[4] pyspark-shell")
+    own = GlueLauncher(assembly, job_id, {job_id: "the-job"}, tmp_path / "work",
+                       env={"AWS_ACCESS_KEY_ID": "AKIALOCAL", "AWS_SECRET_ACCESS_KEY": "s"},
+                       spark_conf={"spark.master": "local[1]"})
+    env = own.child_env([tmp_path])
+    assert {k: v for k, v in env.items() if k.startswith("AWS_")} == {
+        "AWS_ACCESS_KEY_ID": "AKIALOCAL", "AWS_SECRET_ACCESS_KEY": "s"}
+    assert "PYSPARK_SUBMIT_ARGS" not in env
+    assert (pathlib.Path(env["SPARK_CONF_DIR"]) / "spark-defaults.conf").read_text().splitlines()[-1] == \
+        "spark.master local[1]"
+    # Without credentials of its own, the launcher leaves the caller's AWS settings alone.
+    inherit = launcher(assembly, job_id, tmp_path).child_env([tmp_path])
+    assert inherit["AWS_SESSION_TOKEN"] == "the-callers-token"

@@ -16,7 +16,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     work = tmp_path_factory.mktemp("runner")
-    env = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
+    # A caller's own AWS session must not reach the job's process next to the local keys
+    # (it once did: every run failed with InvalidToken under pytest).
+    env = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", AWS_SESSION_TOKEN="the-callers-token")
     done = subprocess.run(
         [sys.executable, "-m", "cdk_event_driven_glue_workflow_tools.runner", "--app", "test/runner/small_app.py", "--work", str(work)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
@@ -24,7 +26,8 @@ def run(tmp_path_factory):
 
 
 def output_rows(work):
-    files = [str(p) for p in (work / "Items" / "s3").rglob("out/**/*.parquet")]
+    # The runner downloads the table's objects from the local S3 endpoint to read them back.
+    files = [str(p) for p in (work / "Items").glob("table-*/**/*.parquet")]
     assert files, "no Parquet output"
     return duckdb.connect().execute(
         "SELECT product_id, _source_file, _ingested_at FROM read_parquet(?, hive_partitioning=true, union_by_name=true)",
@@ -34,7 +37,9 @@ def output_rows(work):
 def test_runner_succeeds_and_reports_every_acceptance_case(run):
     done, _ = run
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert done.stdout.count("[ok]") == 3
+    assert done.stdout.count("[ok]") == 5
+    assert "[FAILED]" not in done.stdout
+    assert "jobs run under their role's policy with IAM enforcement on" in done.stdout
     assert "ignored by the rule: in/notes.txt" in done.stdout
 
 

@@ -34,6 +34,7 @@ import sys
 import zipfile
 from typing import Any, Callable, Sequence
 
+from . import sparkconf
 from . import template as templates
 
 #: What the job prints last: ``[parquet-conversion] {"run_id": ...}``.
@@ -214,17 +215,22 @@ class GlueLauncher:
 
     # -- running
     def child_env(self, pythonpath: Sequence[pathlib.Path]) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYSPARK_", "SPARK_CONF_DIR"))}
+        """This process's environment for the job's process, with ``env`` on top.
+
+        When ``env`` brings AWS credentials, no inherited ``AWS_*`` variable is kept: an
+        ``AWS_SESSION_TOKEN`` or ``AWS_PROFILE`` of the caller would otherwise be sent along
+        with the launcher's keys (and the endpoint refuses the mix as an invalid token).
+        ``spark_conf`` becomes ``spark-defaults.conf`` under ``SPARK_CONF_DIR``, and no
+        ``PYSPARK_SUBMIT_ARGS`` of the caller applies on top of it."""
+        drop_aws = "AWS_ACCESS_KEY_ID" in self.env
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("PYSPARK_", "SPARK_CONF_DIR")) and not (drop_aws and k.startswith("AWS_"))}
         env.pop("PYTHONPATH", None)
         env.update(self.env)
         env["PYTHONPATH"] = os.pathsep.join(str(p) for p in pythonpath)
         env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         if self.spark_conf:
-            conf_dir = self.work / "spark-conf"
-            conf_dir.mkdir(parents=True, exist_ok=True)
-            lines = [f"{key} {value}" for key, value in sorted(self.spark_conf.items())]
-            (conf_dir / "spark-defaults.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
-            env["SPARK_CONF_DIR"] = str(conf_dir)
+            env = sparkconf.child_env(sparkconf.write_spark_defaults(self.spark_conf, self.work / "spark-conf"), env)
         return env
 
     def launch(self, workflow_name: str | None = None, workflow_run_id: str | None = None,
