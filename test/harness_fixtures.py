@@ -51,9 +51,14 @@ def running_local_aws() -> Iterator[LocalAws]:
 
 def s3_spark_conf(aws: LocalAws, credentials: Credentials | None = None,
                   extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Local Spark with ``s3://`` through S3A to ``aws``, and the Iceberg runtime.
+
+    Every suite asks for the same packages (hadoop-aws and Iceberg's), so whichever suite
+    launches this process's JVM first launches it with what all of them need."""
     creds = credentials or Credentials("test", "test")
     return sparkconf.merge(
         sparkconf.base_conf("harness"),
+        sparkconf.iceberg_conf(),
         sparkconf.s3_conf(aws.endpoint, creds.access_key_id, creds.secret_access_key, aws.region),
         extra or {},
     )

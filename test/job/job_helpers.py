@@ -1,15 +1,13 @@
-"""Helpers of the Glue job tests: write inputs, build events, read outputs."""
-import glob
+"""Helpers of the Glue job tests: upload inputs, build events, read outputs back through S3."""
 import gzip
-import hashlib
 import json
 import os
+import uuid
 
 import duckdb
 
 from glue_ingest.run import run
 
-BUCKET = "raw-bucket"
 ASSETS = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "assets", "glue"))
 
 
@@ -21,21 +19,23 @@ def run_job(spark, args, crash_at=None, clients=None):
 
 
 class Lake:
-    """Local directories standing in for S3, plus the base job arguments."""
+    """A raw bucket and a lake bucket on the S3 endpoint, plus the base job arguments.
 
-    def __init__(self, tmp_path):
+    Inputs are uploaded with PutObject and outputs are listed and fetched through the S3
+    API; Parquet is downloaded to ``tmp_path`` only to read it back with DuckDB."""
+
+    def __init__(self, s3, raw_bucket, lake_bucket, tmp_path):
+        self.s3 = s3
+        self.raw_bucket = raw_bucket
+        self.bucket = lake_bucket
         self.root = str(tmp_path)
-        self.s3_root = os.path.join(self.root, "s3")
-        base = "s3://lake-bucket/"
+        s3.create_bucket(Bucket=raw_bucket)
+        s3.create_bucket(Bucket=lake_bucket)
+        base = "s3://%s/" % lake_bucket
         self.output = base + "parquet/"
         self.rejected = base + "rejected/"
         self.stats = base + "stats/"
         self.state = base + "_pipeline/"
-        os.makedirs(os.path.join(self.s3_root, BUCKET), exist_ok=True)
-
-    def local(self, uri):
-        assert uri.startswith("s3://")
-        return os.path.join(self.s3_root, uri[len("s3://"):])
 
     def args(self, **extra):
         args = {
@@ -44,26 +44,51 @@ class Lake:
             "rejected_path": self.rejected,
             "stats_path": self.stats,
             "state_path": self.state,
-            "local_s3_root": self.s3_root,
             "catalog_update": "false",
             "receive_wait_seconds": "0",
         }
         args.update({k: str(v) for k, v in extra.items()})
         return args
 
-    def put(self, key, data, bucket=BUCKET):
-        """Write an input object; returns dict(uri, key, etag, size)."""
+    def put(self, key, data, bucket=None):
+        """Uploads an input object; returns dict(uri, key, bucket, etag, size) as S3 reports them."""
+        bucket = bucket or self.raw_bucket
         if isinstance(data, str):
             data = data.encode("utf-8")
-        path = os.path.join(self.s3_root, bucket, key)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as fh:
-            fh.write(data)
+        etag = self.s3.put_object(Bucket=bucket, Key=key, Body=data)["ETag"].strip('"')
         return {"uri": "s3://%s/%s" % (bucket, key), "key": key, "bucket": bucket,
-                "etag": hashlib.md5(data).hexdigest(), "size": len(data)}
+                "etag": etag, "size": len(data)}
+
+    # -- reading what the job wrote, through the S3 API
+    def keys(self, prefix_uri):
+        """Every object URI under a prefix, sorted."""
+        bucket, _, prefix = prefix_uri[len("s3://"):].partition("/")
+        out = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            out += ["s3://%s/%s" % (bucket, o["Key"]) for o in page.get("Contents", [])]
+        return sorted(out)
+
+    def read(self, uri):
+        bucket, _, key = uri[len("s3://"):].partition("/")
+        return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def exists(self, uri):
+        return uri in self.keys(uri)
+
+    def download(self, uris):
+        """Local copies of objects (keeping their key layout), for DuckDB."""
+        folder = os.path.join(self.root, "download-%s" % uuid.uuid4().hex[:8])
+        out = []
+        for uri in uris:
+            target = os.path.join(folder, uri[len("s3://"):])
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as fh:
+                fh.write(self.read(uri))
+            out.append(target)
+        return out
 
     def output_rows(self):
-        files = self.output_files()
+        files = self.download(self.output_files())
         if not files:
             return []
         con = duckdb.connect()
@@ -74,22 +99,18 @@ class Lake:
         return [dict(zip(cols, row)) for row in rel.fetchall()]
 
     def output_files(self):
-        return sorted(glob.glob(os.path.join(self.local(self.output), "**", "*.parquet"),
-                                recursive=True))
+        """URIs of the table's Parquet objects."""
+        return [u for u in self.keys(self.output) if u.endswith(".parquet")]
 
     def rejected_records(self):
         out = []
-        for path in sorted(glob.glob(os.path.join(self.local(self.rejected), "records", "*.jsonl"))):
-            with open(path, encoding="utf-8") as fh:
-                out.extend(json.loads(line) for line in fh if line.strip())
+        for uri in self.keys(self.rejected + "records/"):
+            if uri.endswith(".jsonl"):
+                out.extend(json.loads(line) for line in self.read(uri).decode("utf-8").splitlines() if line.strip())
         return out
 
     def stats_files(self):
-        out = []
-        for path in sorted(glob.glob(os.path.join(self.local(self.stats), "*.json"))):
-            with open(path, encoding="utf-8") as fh:
-                out.append(json.load(fh))
-        return out
+        return [json.loads(self.read(uri)) for uri in self.keys(self.stats) if uri.endswith(".json")]
 
 
 def gz(text):

@@ -15,10 +15,8 @@ def _status(stats, obj):
 
 
 def _reason_file(lake, stats, obj):
-    path = lake.local("%squarantine/%s/%s/%s" % (
-        lake.rejected, stats["run_id"], obj["bucket"], obj["key"]))
-    with open(path + ".reason.json", encoding="utf-8") as fh:
-        return path, json.load(fh)
+    uri = "%squarantine/%s/%s/%s" % (lake.rejected, stats["run_id"], obj["bucket"], obj["key"])
+    return uri, json.loads(lake.read(uri + ".reason.json"))
 
 
 def test_malformed_json_lines_are_rejected_with_source_position_reason(spark, lake):
@@ -50,11 +48,10 @@ def test_corrupt_gzip_is_quarantined_whole_with_reason(spark, lake):
     good = lake.put("in/good.jsonl", jsonl([{"id": 1}]))
     bad = lake.put("in/bad.jsonl.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xff" * 200)
     stats = _replay(spark, lake, good, bad)
-    path, reason = _reason_file(lake, stats, bad)
+    copy, reason = _reason_file(lake, stats, bad)
     assert reason["reason"].startswith("corrupt gzip")
     assert reason["source_file"] == bad["uri"]
-    with open(path, "rb") as fh:
-        assert fh.read() == open(lake.local(bad["uri"]), "rb").read()
+    assert lake.read(copy) == lake.read(bad["uri"])
     assert _status(stats, bad)["status"] == "quarantined"
     assert [r["id"] for r in lake.output_rows()] == [1]
 

@@ -1,5 +1,4 @@
 """Exactly-once under injected crashes: crash, rerun, every row once."""
-import os
 import time
 
 import pytest
@@ -29,8 +28,7 @@ def _args(lake, objs):
 
 
 def _leftovers(lake, sub):
-    root = lake.local(lake.state + sub)
-    return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]
+    return lake.keys(lake.state + sub)
 
 
 @pytest.mark.parametrize("point", CRASH_POINTS)
@@ -58,15 +56,15 @@ def test_mid_write_crash_leaves_part_of_the_files_published_until_recovery(spark
     with pytest.raises(SimulatedCrash):
         run_job(spark, _args(lake, objs), crash_at="mid_write", clients={"glue": aws["glue"]})
     orphans = lake.output_files()
-    [pending] = Storage(lake.s3_root).list(lake.state + "pending/")
-    planned = [d for d in Storage(lake.s3_root).read_json(pending)["destinations"]
-               if d.endswith(".parquet")]
+    storage = Storage(lake.s3)
+    [pending] = storage.list(lake.state + "pending/")
+    planned = [d for d in storage.read_json(pending)["destinations"] if d.endswith(".parquet")]
     assert len(planned) == 4
     assert 1 <= len(orphans) < len(planned)
-    store = StateStore(Storage(lake.s3_root), lake.state)
+    store = StateStore(storage, lake.state)
     report = store.recover()
     assert len(report["rolled_back"]) == 1
-    assert [p for p in orphans if os.path.exists(p)] == []
+    assert [u for u in orphans if lake.exists(u)] == []
 
 
 def test_rerun_of_committed_inputs_is_a_no_op(spark, lake, aws):

@@ -78,7 +78,7 @@ def test_failed_file_keeps_its_message_while_others_are_acked(spark, lake, aws):
 
 
 def test_failing_message_moves_to_the_dlq_after_three_receives(spark, lake, aws):
-    ghost = {"bucket": "raw-bucket", "key": "in/ghost.jsonl", "etag": "0" * 32, "size": 9}
+    ghost = {"bucket": lake.raw_bucket, "key": "in/ghost.jsonl", "etag": "0" * 32, "size": 9}
     send(aws, eb_event(ghost))
     for _ in range(3):
         stats = _run(spark, lake, aws, visibility_timeout_seconds=1)

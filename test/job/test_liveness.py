@@ -28,8 +28,7 @@ def _ids(lake):
 
 
 def _files_under(lake, uri):
-    root = lake.local(uri)
-    return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]
+    return lake.keys(uri)
 
 
 @pytest.mark.parametrize("point", ["after_read", "mid_write", "after_write", "after_catalog"])
@@ -135,7 +134,7 @@ def test_a_message_older_than_the_maximum_age_is_parked_in_the_dlq_with_its_reas
 
 
 def test_a_young_failing_message_is_not_parked(spark, lake, aws):
-    ghost = {"bucket": "raw-bucket", "key": "in/ghost.jsonl", "etag": "0" * 32, "size": 9}
+    ghost = {"bucket": lake.raw_bucket, "key": "in/ghost.jsonl", "etag": "0" * 32, "size": 9}
     send(aws, eb_event(ghost))
     stats = _run(spark, lake, aws, ledger_dlq_url=aws["dlq_url"])
     assert stats["messages_parked"] == []

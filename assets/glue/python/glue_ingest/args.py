@@ -119,7 +119,6 @@ class Config:
         self.target_mb = float(merged["target_file_size_mb"])
         self.batch_size = int(merged["batch_size"]) if merged.get("batch_size") else None
         self.batch_window = int(merged["batch_window_seconds"]) if merged.get("batch_window_seconds") else None
-        self.local_s3_root = merged.get("local_s3_root")
         self.visibility = int(merged["visibility_timeout_seconds"])
         self.wait_seconds = int(merged["receive_wait_seconds"])
         self.csv = {

@@ -45,7 +45,7 @@ class RunContext:
         self.clients = clients or {}
         self.started = datetime.datetime.now(datetime.timezone.utc)
         self.base_run_id = "run-%s-%s" % (self.started.strftime("%Y%m%dT%H%M%S"), uuid.uuid4().hex[:8])
-        self.storage = Storage(cfg.local_s3_root, self.clients.get("s3"))
+        self.storage = Storage(self.clients.get("s3"))
         self.state = StateStore(self.storage, cfg.state_path)
         self.ledger = None
         self.catalog = None

@@ -1,4 +1,4 @@
-"""Byte-level storage: S3 through boto3, or local paths for replaying local files."""
+"""Byte-level storage: S3 through boto3, or local paths (the benchmark's local files)."""
 import hashlib
 import json
 import os
@@ -12,12 +12,11 @@ from .uris import join_uri, split_s3
 class Storage:
     """Byte-level storage on s3:// (boto3) or local paths / file:// URIs.
 
-    With local_s3_root, s3://bucket/key maps to <root>/bucket/key on disk, so
-    the job runs against local files while keeping S3 URIs in its records.
+    An s3:// URI is always S3: tests and the local runner give the job an S3
+    endpoint over HTTP (``AWS_ENDPOINT_URL``), never a folder standing in for it.
     """
 
-    def __init__(self, local_s3_root=None, s3_client=None):
-        self.local_s3_root = os.path.abspath(local_s3_root) if local_s3_root else None
+    def __init__(self, s3_client=None):
         self._s3 = s3_client
 
     @property
@@ -31,10 +30,7 @@ class Storage:
     def local_path(self, uri):
         """Local filesystem path of a URI, or None if it lives on S3."""
         if uri.startswith("s3://"):
-            if not self.local_s3_root:
-                return None
-            bucket, key = split_s3(uri)
-            return os.path.join(self.local_s3_root, bucket, key)
+            return None
         if uri.startswith("file://"):
             return unquote(uri[len("file://"):])
         return uri
