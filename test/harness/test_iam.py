@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cdk_event_driven_glue_workflow_tools.localaws import (
     Credentials,
+    SIGNATURE_PATCHES,
     patch_moto_to_verify_signed_user_agent,
 )
 from harness_fixtures import hadoop_overrides, running_local_aws, s3_spark_session
@@ -248,3 +249,26 @@ def test_moto_does_not_evaluate_conditions_of_identity_policies(enforced):
     with pytest.raises(ClientError) as denied:
         enforced.client("s3", deny).get_object(Bucket="bkt-a", Key="in/x")
     assert _status(denied.value) == 403
+
+
+def test_cloudwatch_calls_are_authorized_as_cloudwatch_actions_only_with_the_patch(aws):
+    """moto checks CloudWatch calls as monitoring:<Action> (the signing name); IAM's prefix
+    is cloudwatch. As shipped, a policy AWS accepts is refused; with the patch it is not,
+    and a policy without the action is still refused."""
+    from cdk_event_driven_glue_workflow_tools.localaws import (
+        patch_moto_to_authorize_cloudwatch_calls_as_cloudwatch_actions as cloudwatch_prefix,
+        patch_moto_to_check_only_the_action_of_a_call_without_a_resource as action_only)
+
+    metrics = aws.principal("metrics", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"}]})
+    datum = {"Namespace": "EventDrivenGlueWorkflow", "MetricData": [{"MetricName": "RowsIn", "Value": 1.0}]}
+    try:
+        aws.enforce_iam(SIGNATURE_PATCHES + (action_only,))
+        with pytest.raises(ClientError, match="not authorized to perform: monitoring:PutMetricData"):
+            aws.client("cloudwatch", metrics).put_metric_data(**datum)
+        aws.enforce_iam(SIGNATURE_PATCHES + (action_only, cloudwatch_prefix))
+        aws.client("cloudwatch", metrics).put_metric_data(**datum)
+        with pytest.raises(ClientError, match="not authorized to perform: cloudwatch:PutMetricData"):
+            aws.client("cloudwatch", aws.reader).put_metric_data(**datum)
+    finally:
+        aws.enforce_iam()

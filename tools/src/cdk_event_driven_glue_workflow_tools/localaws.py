@@ -222,6 +222,42 @@ def patch_moto_to_authorize_sqs_batch_calls_by_their_iam_action() -> Callable[[]
     return remove
 
 
+#: Services whose IAM action prefix is not the name their requests are signed with.
+IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
+
+
+def patch_moto_to_authorize_cloudwatch_calls_as_cloudwatch_actions() -> Callable[[], None]:
+    """TEST-ONLY: authorize CloudWatch calls as ``cloudwatch:<Action>``.
+
+    Reason: moto forms the action from the signing name of the request's credential scope;
+    CloudWatch requests are signed as ``monitoring``, while IAM names CloudWatch's actions
+    ``cloudwatch:PutMetricData``, ``cloudwatch:SetAlarmState``... A policy AWS accepts is
+    refused (``not authorized to perform: monitoring:PutMetricData``). This patch renames
+    the prefix before moto's check (``IAMRequest.check_action_permitted``); nothing else
+    changes.
+    """
+    from moto.iam.access_control import IAMRequest
+
+    inherited = IAMRequest.check_action_permitted
+    own = IAMRequest.__dict__.get("check_action_permitted")
+
+    def check_action_permitted(self: Any, resource: str) -> None:
+        service, _, action = self._action.partition(":")
+        self._action = f"{IAM_PREFIX_OF_SIGNING_NAME.get(service, service)}:{action}"
+        return inherited(self, resource)
+
+    check_action_permitted.__qualname__ = "IAMRequest.check_action_permitted[cloudwatch-prefix patch]"
+    IAMRequest.check_action_permitted = check_action_permitted
+
+    def remove() -> None:
+        if own is None:
+            del IAMRequest.check_action_permitted
+        else:
+            IAMRequest.check_action_permitted = own
+
+    return remove
+
+
 def patch_moto_to_check_only_the_action_of_a_call_without_a_resource() -> Callable[[], None]:
     """TEST-ONLY: where moto does not know a call's resource, check the action only.
 
@@ -298,6 +334,7 @@ SIGNATURE_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
 #: Where moto's authorization differs from IAM's for calls the job makes.
 AUTHORIZATION_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
     patch_moto_to_authorize_sqs_batch_calls_by_their_iam_action,
+    patch_moto_to_authorize_cloudwatch_calls_as_cloudwatch_actions,
     patch_moto_to_check_only_the_action_of_a_call_without_a_resource,
     patch_moto_to_authorize_a_bulk_delete_per_object,
 )

@@ -42,7 +42,7 @@ from typing import Any
 
 from . import batching, scenario, sparkconf, template
 from .launcher import Assembly, GlueLauncher, glue_spark_conf, local_endpoint_conf
-from .localaws import LocalAws, resolve_policy, without_conditions
+from .localaws import Credentials, LocalAws, resolve_policy, without_conditions
 
 
 @dataclasses.dataclass
@@ -114,7 +114,9 @@ def object_created_event(bucket: str, key: str, size: int, etag: str, when: floa
 
 
 def physical_names(tpl: dict[str, Any], prefix: str) -> dict[str, str]:
-    """Local stand-ins for the names CloudFormation would generate, for every resource."""
+    """Local stand-ins for the names CloudFormation would generate, for every resource:
+    lower case, digits and '-', starting with ``prefix`` (valid bucket and queue names)."""
+    prefix = re.sub(r"[^a-z0-9-]", "-", prefix.lower()).strip("-")[:24].strip("-") or "local"
     names = {}
     for logical_id in tpl["Resources"]:
         base = re.sub(r"[^a-z0-9-]", "-", logical_id.lower())
@@ -190,20 +192,26 @@ class LocalPipeline:
         policy, self.rewritten = without_conditions(resolve_policy(
             tpl, pipeline.role_logical_id, self.names, region=aws.region, account_id=aws.account_id))
         self.credentials = aws.principal(f"{self.names[pipeline.role_logical_id]}-user", policy)
-        default_arguments = template.resolve(tpl["Resources"][pipeline.job_logical_id]["Properties"]
-                                             .get("DefaultArguments", {}), self.names)
-        glue_conf = glue_spark_conf({k: str(v) for k, v in default_arguments.items()})
-        conf = sparkconf.merge(
-            sparkconf.base_conf(pipeline.name),
-            sparkconf.s3_conf(aws.endpoint, self.credentials.access_key_id,
-                              self.credentials.secret_access_key, aws.region),
-            glue_conf, local_endpoint_conf(glue_conf, aws.endpoint, aws.region))
-        self.launcher = GlueLauncher(assembly, pipeline.job_logical_id, self.names, work / "glue",
-                                     env=aws.env(self.credentials), spark_conf=conf)
+        self.launcher = self.launcher_for(self.credentials)
         self.ignored: list[Arrival] = []
         self.records: list[RunRecord] = []
         self.failures: list[str] = []
         self.events_by_time: list[tuple[float, dict[str, Any]]] = []
+
+    def launcher_for(self, credentials: Credentials, work: pathlib.Path | None = None) -> GlueLauncher:
+        """A launcher of the pipeline's job whose process and Spark act as ``credentials``
+        (the job role's principal by default; another principal to show what a policy lacks)."""
+        tpl = self.assembly.template()
+        default_arguments = template.resolve(tpl["Resources"][self.pipeline.job_logical_id]["Properties"]
+                                             .get("DefaultArguments", {}), self.names)
+        glue_conf = glue_spark_conf({k: str(v) for k, v in default_arguments.items()})
+        conf = sparkconf.merge(
+            sparkconf.base_conf(self.pipeline.name),
+            sparkconf.s3_conf(self.aws.endpoint, credentials.access_key_id,
+                              credentials.secret_access_key, self.aws.region),
+            glue_conf, local_endpoint_conf(glue_conf, self.aws.endpoint, self.aws.region))
+        return GlueLauncher(self.assembly, self.pipeline.job_logical_id, self.names, work or self.work / "glue",
+                            env=self.aws.env(credentials), spark_conf=conf)
 
     def deploy(self, tpl: dict[str, Any], pipeline: template.Pipeline) -> dict[str, str]:
         """Creates what the job touches (bucket, ledger and its DLQ, database, workflow, sweep

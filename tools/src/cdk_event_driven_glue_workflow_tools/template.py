@@ -29,17 +29,19 @@ def _ref(value: Any) -> str | None:
     return value.get("Ref") if isinstance(value, dict) else None
 
 
-def _construct_name(resource: dict[str, Any]) -> str:
+def _construct_name(resource: dict[str, Any], logical_id: str) -> str:
+    """The construct's id from ``aws:cdk:path`` (the cdk CLI adds it); the resource's
+    logical ID for an assembly synthesized without path metadata."""
     path = resource.get("Metadata", {}).get("aws:cdk:path", "")
     parts = path.split("/")
-    return parts[1] if len(parts) > 1 else path
+    return parts[1] if len(parts) > 1 else (path or logical_id)
 
 
 def pipelines(template: dict[str, Any]) -> list[Pipeline]:
     """Every EVENT trigger with its workflow, rule and job."""
     resources = template["Resources"]
     found = []
-    for trigger in resources.values():
+    for trigger_id, trigger in resources.items():
         if trigger["Type"] != "AWS::Glue::Trigger" or trigger["Properties"].get("Type") != "EVENT":
             continue
         props = trigger["Properties"]
@@ -48,7 +50,7 @@ def pipelines(template: dict[str, Any]) -> list[Pipeline]:
         action = props["Actions"][0]
         job_id = _ref(action.get("JobName"))
         if job_id not in resources:
-            raise ValueError(f"trigger of {_construct_name(trigger)} starts job {action.get('JobName')!r}, "
+            raise ValueError(f"trigger of {_construct_name(trigger, trigger_id)} starts job {action.get('JobName')!r}, "
                              "which is not in this template; the local runner needs the default job")
         job = resources[job_id]["Properties"]
         rule = _rule_targeting(resources, workflow_id)
@@ -59,7 +61,7 @@ def pipelines(template: dict[str, Any]) -> list[Pipeline]:
         arguments = dict(job.get("DefaultArguments", {}))
         arguments.update(action.get("Arguments", {}))
         found.append(Pipeline(
-            name=_construct_name(trigger),
+            name=_construct_name(trigger, trigger_id),
             bucket_logical_id=_ref(bucket_names[0]),
             pattern=pattern,
             batch_size=int(condition["BatchSize"]),
