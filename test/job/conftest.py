@@ -56,6 +56,9 @@ def spark(local_aws, job_environment):  # noqa: F811
         prefix + ".s3.endpoint": local_aws.endpoint,
         prefix + ".s3.path-style-access": "true",
         prefix + ".client.region": local_aws.region,
+        # On Glue each run is a fresh process; here runs share one, and tests reuse a table
+        # name after dropping its database: no table metadata cached across runs.
+        prefix + ".cache-enabled": "false",
     })
     session = sparkconf.session(conf)
     # Iceberg's AWS SDK v2 clients take credentials from the default chain, whose first link
@@ -74,11 +77,27 @@ def unique(name):
 
 
 @pytest.fixture
-def lake(local_aws, job_environment, tmp_path):  # noqa: F811
-    """A raw bucket and a lake bucket of this test's own on the S3 endpoint."""
+def table_format(request):
+    """PARQUET unless a test is parametrized with ``indirect=["table_format"]``."""
+    return getattr(request, "param", "PARQUET")
+
+
+@pytest.fixture
+def lake(local_aws, job_environment, tmp_path, table_format, request):  # noqa: F811
+    """A raw bucket and a lake bucket of this test's own on the S3 endpoint; with ICEBERG,
+    the job's table is an Iceberg table of its own in the Glue catalog."""
     from job_helpers import Lake
 
-    return Lake(local_aws.client("s3"), unique("raw"), unique("lake"), tmp_path)
+    lake = Lake(local_aws.client("s3"), unique("raw"), unique("lake"), tmp_path)
+    if table_format == "ICEBERG":
+        glue = local_aws.client("glue")
+        database = unique("icedb").replace("-", "_")
+        glue.create_database(DatabaseInput={"Name": database})
+        lake.use_iceberg(request.getfixturevalue("spark"), ICEBERG_CATALOG, database, "events")
+        yield lake
+        glue.delete_database(Name=database)
+    else:
+        yield lake
 
 
 @pytest.fixture

@@ -36,6 +36,16 @@ class Lake:
         self.rejected = base + "rejected/"
         self.stats = base + "stats/"
         self.state = base + "_pipeline/"
+        self.iceberg = None
+
+    def use_iceberg(self, spark, catalog, database, table):
+        """The job writes an Iceberg table ``catalog.database.table`` at the output location."""
+        self.iceberg = {"spark": spark, "catalog": catalog, "database": database, "table": table}
+
+    @property
+    def table_ident(self):
+        i = self.iceberg
+        return "%s.`%s`.`%s`" % (i["catalog"], i["database"], i["table"])
 
     def args(self, **extra):
         args = {
@@ -47,6 +57,9 @@ class Lake:
             "catalog_update": "false",
             "receive_wait_seconds": "0",
         }
+        if self.iceberg:
+            args.update({"table_format": "ICEBERG", "iceberg_catalog": self.iceberg["catalog"],
+                         "database_name": self.iceberg["database"], "table_name": self.iceberg["table"]})
         args.update({k: str(v) for k, v in extra.items()})
         return args
 
@@ -88,6 +101,16 @@ class Lake:
         return out
 
     def output_rows(self):
+        """The table's rows: through Iceberg for an Iceberg table, else its Parquet objects
+        read with DuckDB (Hive partitions as columns)."""
+        if self.iceberg:
+            spark = self.iceberg["spark"]
+            from pyspark.sql.utils import AnalysisException
+            try:
+                rows = spark.table(self.table_ident).collect()
+            except AnalysisException:   # no table yet: nothing was committed
+                return []
+            return [r.asDict(recursive=True) for r in rows]
         files = self.download(self.output_files())
         if not files:
             return []

@@ -9,6 +9,10 @@ from glue_ingest.commit import StateStore
 from job_helpers import jsonl, run_job
 
 CRASH_POINTS = ["after_read", "mid_write", "after_write", "after_catalog", "after_commit"]
+# The points after which a run's rows are committed: the commit record (Parquet), or the
+# run's Iceberg snapshot, appended right before after_write.
+COMMITTED_AFTER = {"PARQUET": {"after_commit"}, "ICEBERG": {"after_write", "after_catalog", "after_commit"}}
+BOTH_FORMATS = pytest.mark.parametrize("table_format", ["PARQUET", "ICEBERG"], indirect=True)
 
 
 def _inputs(lake):
@@ -22,17 +26,18 @@ def _inputs(lake):
 def _args(lake, objs):
     # A tiny target size gives several output files, so mid_write really is halfway.
     # visibility_timeout_seconds is also the lease of a run's pending record.
+    catalog = {} if lake.iceberg else {"catalog_update": "true", "database_name": "lakedb", "table_name": "events"}
     return lake.args(input_files=",".join(o["uri"] for o in objs), target_file_size_mb="0.01",
-                     catalog_update="true", database_name="lakedb", table_name="events",
-                     visibility_timeout_seconds="1")
+                     visibility_timeout_seconds="1", **catalog)
 
 
 def _leftovers(lake, sub):
     return lake.keys(lake.state + sub)
 
 
+@BOTH_FORMATS
 @pytest.mark.parametrize("point", CRASH_POINTS)
-def test_crash_then_clean_rerun_leaves_every_row_exactly_once(spark, lake, aws, point):
+def test_crash_then_clean_rerun_leaves_every_row_exactly_once(spark, lake, aws, point, table_format):
     objs = _inputs(lake)
     clients = {"glue": aws["glue"]}
     with pytest.raises(SimulatedCrash, match=point):
@@ -42,7 +47,7 @@ def test_crash_then_clean_rerun_leaves_every_row_exactly_once(spark, lake, aws, 
     ids = [r["id"] for r in lake.output_rows()]
     assert sorted(ids) == sorted(f * 100 + i for f in range(4) for i in range(40))
     assert len(ids) == len(set(ids)) == 160
-    if point == "after_commit":
+    if point in COMMITTED_AFTER[table_format]:
         assert stats["recovered_runs"]["finalized"] != []
         assert {f["status"] for f in stats["files"]} == {"skipped_duplicate"}
     else:
@@ -67,6 +72,7 @@ def test_mid_write_crash_leaves_part_of_the_files_published_until_recovery(spark
     assert [u for u in orphans if lake.exists(u)] == []
 
 
+@BOTH_FORMATS
 def test_rerun_of_committed_inputs_is_a_no_op(spark, lake, aws):
     objs = _inputs(lake)[:1]
     run_job(spark, _args(lake, objs), clients={"glue": aws["glue"]})
@@ -75,6 +81,7 @@ def test_rerun_of_committed_inputs_is_a_no_op(spark, lake, aws):
     assert len(lake.output_rows()) == 40
 
 
+@BOTH_FORMATS
 def test_run_in_flight_is_left_alone_and_its_sources_are_skipped(spark, lake, aws):
     objs = _inputs(lake)[:2]
     with pytest.raises(SimulatedCrash):

@@ -1,10 +1,16 @@
 """Input formats: each is converted row by row into the Parquet table."""
 import json
 
+import pytest
+
 from job_helpers import gz, jsonl, run_job
 
 ROWS = [{"id": 1, "name": "Ann", "amount": 12.5}, {"id": 2, "name": "Bob", "amount": 7.25}]
 CSV_TEXT = '\ufeffid,name,note\n1,"Doe, Jane","line one\nline two"\n2,Bob,"said ""hi"""\n'
+
+
+# Every format test runs against both table formats: the rows read back are the same.
+pytestmark = pytest.mark.parametrize("table_format", ["PARQUET", "ICEBERG"], indirect=True)
 
 
 def _replay(spark, lake, *objs, **extra):

@@ -340,6 +340,84 @@ AUTHORIZATION_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
 )
 
 
+# --- what moto lacks ------------------------------------------------------------------
+
+#: The table optimizers of the extension below, per (account, region, catalog, database,
+#: table, type): the ``TableOptimizerConfiguration`` last created or updated.
+GLUE_TABLE_OPTIMIZERS: dict[tuple[str, ...], dict[str, Any]] = {}
+
+
+def extend_moto_with_glue_table_optimizers() -> Callable[[], None]:
+    """TEST-ONLY EXTENSION: Glue's ``CreateTableOptimizer``, ``UpdateTableOptimizer`` and
+    ``GetTableOptimizer`` on moto's server, which does not implement them.
+
+    Reason: the default job turns the Data Catalog's optimizers on for an Iceberg table
+    right after it creates the table; without these calls a local Iceberg run with
+    maintenance fails with moto's "not yet implemented". The extension keeps each
+    optimizer's configuration in :data:`GLUE_TABLE_OPTIMIZERS`, answers as Glue documents
+    (``AlreadyExistsException`` on a second create, ``EntityNotFoundException`` for an
+    unknown optimizer) and, like Glue, refuses an optimizer for a table that does not
+    exist (moto's own ``get_table``). It runs nothing: compaction, snapshot retention and
+    orphan-file deletion are Glue's service side. Requests still pass moto's IAM check
+    (``glue:CreateTableOptimizer``...) when enforcement is on.
+    """
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.glue.exceptions import AlreadyExistsException, EntityNotFoundException
+    from moto.glue.responses import GlueResponse
+
+    def key(self: Any) -> tuple[str, ...]:
+        p = self.parameters
+        self.glue_backend.get_table(p["DatabaseName"], p["TableName"])  # the table must exist
+        return (self.current_account, self.region, p.get("CatalogId") or self.current_account,
+                p["DatabaseName"], p["TableName"], p["Type"])
+
+    def create_table_optimizer(self: Any) -> Any:
+        k = key(self)
+        if k in GLUE_TABLE_OPTIMIZERS:
+            raise AlreadyExistsException(f"Table optimizer {k[-1]}")
+        GLUE_TABLE_OPTIMIZERS[k] = self.parameters["TableOptimizerConfiguration"]
+        return EmptyResult()
+
+    def update_table_optimizer(self: Any) -> Any:
+        k = key(self)
+        if k not in GLUE_TABLE_OPTIMIZERS:
+            raise EntityNotFoundException(f"Table optimizer {k[-1]} not found")
+        GLUE_TABLE_OPTIMIZERS[k] = self.parameters["TableOptimizerConfiguration"]
+        return EmptyResult()
+
+    def get_table_optimizer(self: Any) -> Any:
+        k = key(self)
+        if k not in GLUE_TABLE_OPTIMIZERS:
+            raise EntityNotFoundException(f"Table optimizer {k[-1]} not found")
+        return ActionResult({"CatalogId": k[2], "DatabaseName": k[3], "TableName": k[4], "TableOptimizer": {
+            "type": k[5], "configuration": GLUE_TABLE_OPTIMIZERS[k]}})
+
+    added = {"create_table_optimizer": create_table_optimizer, "update_table_optimizer": update_table_optimizer,
+             "get_table_optimizer": get_table_optimizer}
+    before = {name: GlueResponse.__dict__.get(name) for name in added}
+    for name, method in added.items():
+        setattr(GlueResponse, name, method)
+
+    def remove() -> None:
+        for name, method in before.items():
+            if method is None:
+                delattr(GlueResponse, name)
+            else:
+                setattr(GlueResponse, name, method)
+
+    return remove
+
+
+_EXTENDED: list[Callable[[], None]] = []
+
+
+def _extend_moto_once() -> None:
+    """Installs the extensions above on the first start in this process, for its life
+    (they only add calls moto lacks, so servers started later share them)."""
+    if not _EXTENDED:
+        _EXTENDED.append(extend_moto_with_glue_table_optimizers())
+
+
 # --- the endpoint -----------------------------------------------------------------------
 
 class LocalAws:
@@ -380,6 +458,7 @@ class LocalAws:
         if self._quiet:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
         started = time.perf_counter()
+        _extend_moto_once()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

@@ -120,7 +120,10 @@ def ensure_iceberg_maintenance(ctx):
     marker = ctx.state.uri("iceberg_optimizers.json")
     if ctx.storage.exists(marker) and ctx.storage.read_json(marker) == wanted:
         return []
-    done = iceberg.ensure_optimizers(ctx.client("glue"), cfg.catalog_id, cfg.database, cfg.table,
+    # Glue's optimizer calls require the catalog's id: the construct passes the account;
+    # otherwise it is the account of the job's own credentials.
+    catalog_id = cfg.catalog_id or ctx.client("sts").get_caller_identity()["Account"]
+    done = iceberg.ensure_optimizers(ctx.client("glue"), catalog_id, cfg.database, cfg.table,
                                      cfg.iceberg_optimizer_role_arn, cfg.iceberg_optimizers,
                                      cfg.iceberg_settings)
     ctx.storage.write_json(marker, wanted)

@@ -85,7 +85,7 @@ def run_round(ctx, condition, event_count, recovery):
     commit_phase.finish(ctx)
     log("round %s: %d files, %d rows in, %d out, %d rejected, %d output files" % (
         ctx.run_id, stats["files_processed"], stats["rows_in"], stats["rows_out"],
-        stats["rows_rejected"], len(published)))
+        stats["rows_rejected"], stats["output_files"]))
     return stats
 
 
