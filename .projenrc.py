@@ -164,9 +164,10 @@ package_tools = project.add_task(
 # Releases: projen's PyPI job (release_pypi in .github/workflows/release.yml) runs
 # `npx projen package:python` on a fresh checkout and then `publib-pypi`, which uploads
 # every wheel in dist/python/. Building the tools wheel in that task is what publishes
-# it to PyPI with the library, under the same TWINE_USERNAME/TWINE_PASSWORD: the token
-# must be allowed to upload both projects (an account-scoped token, or one per project
-# is not enough for the first upload of the tools project).
+# it to PyPI with the library, under the same TWINE_USERNAME/TWINE_PASSWORD. So that
+# token must be allowed to upload both projects: a token scoped to the library's
+# project cannot upload the tools, and the first upload of a new project needs an
+# account-scoped token. (Not run here: nothing is published from this machine.)
 package_python = project.tasks.try_find("package:python")
 package_python.reset("jsii-pacmak -v --target python")
 package_python.spawn(package_tools)
