@@ -142,8 +142,8 @@ package_java.exec(f"jsii-pacmak -v --target java {PACMAK_JAVA_ARGS}")
 
 package_local = project.add_task(
     "package-local",
-    description="Build the npm, Python, Java and Go packages into dist/ in one jsii-pacmak run "
-                "(package-all adds NuGet, which needs the .NET SDK)",
+    description="Build the npm, Python, Java and Go packages into dist/ in one jsii-pacmak run, "
+                "and the tools wheel (package-all adds NuGet, which needs the .NET SDK)",
 )
 package_local.exec(seed_maven)
 package_local.exec("jsii-pacmak " + " ".join(f"--target {t}" for t in LOCAL_TARGETS) + f" {PACMAK_JAVA_ARGS}")
@@ -153,17 +153,39 @@ package.reset()
 package.spawn(project.tasks.try_find("package:js"), condition='node -e "if (!process.env.CI) process.exit(1)"')
 package.spawn(package_local, condition='node -e "if (process.env.CI) process.exit(1)"')
 
-install_wheel = f"{PYTHON} -m pip install --quiet --force-reinstall --no-deps dist/python/*.whl"
+# The companion package cdk-event-driven-glue-workflow-tools (tools/: `cdk-glue-pipeline
+# plan|run`), built as a wheel into dist/python/ next to the library's, with the library's
+# version and an exact requirement on it (scripts/build-tools-wheel.sh).
+package_tools = project.add_task(
+    "package:tools",
+    description="Build the tools wheel (cdk-event-driven-glue-workflow-tools) into dist/python/",
+    exec="scripts/build-tools-wheel.sh",
+)
+# Releases: projen's PyPI job (release_pypi in .github/workflows/release.yml) runs
+# `npx projen package:python` on a fresh checkout and then `publib-pypi`, which uploads
+# every wheel in dist/python/. Building the tools wheel in that task is what publishes
+# it to PyPI with the library, under the same TWINE_USERNAME/TWINE_PASSWORD. So that
+# token must be allowed to upload both projects: a token scoped to the library's
+# project cannot upload the tools, and the first upload of a new project needs an
+# account-scoped token. (Not run here: nothing is published from this machine.)
+package_python = project.tasks.try_find("package:python")
+package_python.reset("jsii-pacmak -v --target python")
+package_python.spawn(package_tools)
+package_local.spawn(package_tools)
+
+# Only the library's wheel: the tools stay installed editable in .venv (scripts/bootstrap.sh).
+install_wheel = f"{PYTHON} -m pip install --quiet --force-reinstall --no-deps dist/python/cdk_event_driven_glue_workflow-*.whl"
 
 # The Python wheel alone, installed into the project's venv: the demo meets the
 # code the way our users do.
 wheel = project.add_task(
     "wheel",
-    description="Compile with jsii, build the Python wheel and install it into .venv",
+    description="Compile with jsii, build the Python wheel (and the tools wheel) and install the library's into .venv",
 )
 wheel.spawn(project.tasks.try_find("compile"))
 wheel.spawn(post_compile)
 wheel.exec("rm -rf dist/python && jsii-pacmak --target python")
+wheel.spawn(package_tools)
 wheel.exec(install_wheel)
 
 # Every package is built, the wheel installed, then every suite runs: construct and
