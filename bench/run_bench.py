@@ -70,8 +70,6 @@ def generate(folder: pathlib.Path, files: int, rows: int, seed: int = 7) -> tupl
 
 
 def spark_session(warehouse: pathlib.Path):
-    from pyspark.sql import SparkSession
-
     from cdk_event_driven_glue_workflow_tools import sparkconf
 
     conf = sparkconf.merge(sparkconf.base_conf("bench"), sparkconf.packages_conf(ICEBERG_RUNTIME), {
@@ -81,12 +79,7 @@ def spark_session(warehouse: pathlib.Path):
         f"spark.sql.catalog.{ICEBERG_CATALOG}.type": "hadoop",
         f"spark.sql.catalog.{ICEBERG_CATALOG}.warehouse": str(warehouse),
     })
-    builder = SparkSession.builder
-    for key, value in conf.items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
+    return sparkconf.session(conf)
 
 
 def job_args(lake: pathlib.Path, inputs: list[str], iceberg: bool) -> dict[str, str]:

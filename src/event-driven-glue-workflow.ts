@@ -70,7 +70,7 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
    * The bucket whose new objects drive the pipeline; the output is written to it too.
    *
    * A bucket you bring must send its events to EventBridge
-   * (`eventBridgeEnabled: true`, or "Amazon EventBridge: On" in the console)
+   * (the bucket's `eventBridgeEnabled` prop set, or "Amazon EventBridge: On" in the console)
    * unless `eventSource` is CloudTrail: the construct cannot switch that on for a
    * bucket it does not own.
    *

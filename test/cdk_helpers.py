@@ -79,26 +79,10 @@ def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
 
 
 def s3_object_created_event(bucket: str, key: str, etag: str = "d41d8cd98f00b204e9800998ecf8427e") -> dict[str, Any]:
-    """An S3 "Object Created" event as S3 sends it to EventBridge."""
-    return {
-        "version": "0",
-        "id": "17793124-05d4-b198-2fde-7ededc63b103",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": ACCOUNT,
-        "time": "2026-11-22T00:00:00Z",
-        "region": REGION,
-        "resources": [f"arn:aws:s3:::{bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": bucket},
-            "object": {"key": key, "size": 5, "etag": etag, "sequencer": "00617F08299329D189"},
-            "request-id": "N4N7GDK58NMKJ12R",
-            "requester": ACCOUNT,
-            "source-ip-address": "1.2.3.4",
-            "reason": "PutObject",
-        },
-    }
+    """An S3 "Object Created" event as S3 sends it to EventBridge (the runner's builder)."""
+    from cdk_event_driven_glue_workflow_tools.runner import object_created_event
+
+    return object_created_event(bucket, key, 5, etag, region=REGION, account=ACCOUNT)
 
 
 def cloudtrail_put_object_event(bucket: str, key: str, event_name: str = "PutObject",

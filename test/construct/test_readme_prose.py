@@ -52,3 +52,15 @@ def test_the_scan_finds_residue_in_prose_and_inline_code_but_not_in_code_blocks(
         "line 1: ': true' in 'Turn it on with `eventBridgeEnabled: true` on the bucket.'",
         "line 6: '({ ' and '{@link' in 'Pass `EventSource.cloudTrail({ trail })` and see {@link GlueWorkflowTarget}.'",
     ]
+
+
+def test_the_wheels_readme_and_api_md_have_no_typescript_residue_in_prose():
+    """What PyPI shows (the README in the installed wheel's metadata) and API.md, generated
+    from the docstrings, as shipped."""
+    import importlib.metadata
+
+    shipped = importlib.metadata.metadata("cdk-event-driven-glue-workflow").get_payload()
+    assert "EventDrivenGlueWorkflow" in shipped
+    residue = {"wheel README": prose_residue(shipped),
+               "API.md": prose_residue((ROOT / "API.md").read_text(encoding="utf-8"))}
+    assert residue == {"wheel README": [], "API.md": []}

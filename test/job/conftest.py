@@ -61,13 +61,11 @@ def spark(local_aws, job_environment):  # noqa: F811
         prefix + ".cache-enabled": "false",
     })
     session = sparkconf.session(conf)
-    # Iceberg's AWS SDK v2 clients take credentials from the default chain, whose first link
-    # is the JVM's system properties. The JVM may predate this suite's environment (another
-    # suite in this process can have launched it), so the keys are set there explicitly.
-    system = session.sparkContext._jvm.java.lang.System
-    for key, value in (("aws.accessKeyId", "AWS_ACCESS_KEY_ID"), ("aws.secretAccessKey", "AWS_SECRET_ACCESS_KEY"),
-                       ("aws.region", "AWS_REGION")):
-        system.setProperty(key, os.environ[value])
+    # Iceberg's GlueCatalog and S3FileIO (AWS SDK v2) read keys from the JVM's system
+    # properties; the JVM may predate this suite's environment (another suite can have
+    # launched it), so they are set there.
+    sparkconf.jvm_aws_credentials(session, os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"],
+                                  os.environ["AWS_REGION"])
     yield session
     session.stop()
 

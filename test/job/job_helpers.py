@@ -145,16 +145,11 @@ def jsonl(rows):
 
 
 def eb_event(obj, event_id="e-1"):
-    """S3 EventBridge 'Object Created' event as the rule sends it to SQS."""
-    return json.dumps({
-        "version": "0", "id": event_id, "detail-type": "Object Created", "source": "aws.s3",
-        "account": "111122223333", "time": "2026-11-22T00:00:00Z", "region": "us-east-1",
-        "resources": ["arn:aws:s3:::%s" % obj["bucket"]],
-        "detail": {"version": "0", "bucket": {"name": obj["bucket"]},
-                   "object": {"key": obj["key"], "size": obj["size"], "etag": obj["etag"],
-                              "sequencer": "0062E99A88DC407460"},
-                   "request-id": "R", "requester": "111122223333", "reason": "PutObject"},
-    })
+    """S3 EventBridge 'Object Created' event as the rule sends it to SQS (the runner's builder)."""
+    from cdk_event_driven_glue_workflow_tools.runner import object_created_event
+
+    return json.dumps(object_created_event(obj["bucket"], obj["key"], obj["size"], obj["etag"],
+                                           account="111122223333", event_id=event_id))
 
 
 def cloudtrail_event(obj, event_name="PutObject"):

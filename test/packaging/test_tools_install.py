@@ -89,8 +89,8 @@ def venv(tmp_path_factory) -> pathlib.Path:
 
 @pytest.fixture(scope="module")
 def user_app(tmp_path_factory) -> pathlib.Path:
-    """A user's CDK app in Python: one EventDrivenGlueWorkflow (the runner's demo trace includes
-    a key the rule must ignore, `<prefix>notes.txt`: the suffix filter is what ignores it)."""
+    """A user's CDK app in Python: one EventDrivenGlueWorkflow with a prefix and no suffix
+    filter (the demo trace's key the rule ignores is then one outside the prefix)."""
     folder = tmp_path_factory.mktemp("user-app")
     (folder / "app.py").write_text(textwrap.dedent("""\
         import aws_cdk as cdk
@@ -98,7 +98,7 @@ def user_app(tmp_path_factory) -> pathlib.Path:
 
         app = cdk.App()
         stack = cdk.Stack(app, "Shop")
-        EventDrivenGlueWorkflow(stack, "Orders", input_suffixes=[".json"], batch_size=5)
+        EventDrivenGlueWorkflow(stack, "Orders", input_prefix="orders/", batch_size=5)
         app.synth()
         """), encoding="utf-8")
     (folder / "cdk.json").write_text(json.dumps({"app": "python app.py"}), encoding="utf-8")
@@ -157,4 +157,5 @@ def test_run_synthesizes_the_user_app_and_passes_every_acceptance_case(venv, use
     assert "found 1 pipeline(s): Orders (batch 5 / 900 s, max 1 run)" in out, out
     cases = re.findall(r"^  \[(ok|FAILED)\] (.*)$", out, flags=re.MULTILINE)
     assert len(cases) == 5 and all(status == "ok" for status, _ in cases), out
+    assert "ignored by the rule: elsewhere-orders/notes.json" in out, out
     assert (user_app / ".cdk-glue-pipeline" / "cdk.out" / "manifest.json").is_file()

@@ -96,12 +96,15 @@ def synth(app: str, outdir: pathlib.Path, cwd: pathlib.Path | None = None) -> As
     return Assembly(outdir)
 
 
-def object_created_event(bucket: str, key: str, size: int, etag: str, when: float, region: str,
-                         account: str) -> dict[str, Any]:
-    """An S3 "Object Created" event as S3 sends it to EventBridge."""
+def object_created_event(bucket: str, key: str, size: int, etag: str, when: float = 0.0,
+                         region: str = "us-east-1", account: str = "123456789012",
+                         event_id: str | None = None) -> dict[str, Any]:
+    """An S3 "Object Created" event as S3 sends it to EventBridge (the key as is, not
+    URL-encoded), ``when`` seconds after 2026-11-22T00:00:00Z. The one event builder of
+    the runner, the construct tests and the job tests."""
     stamp = datetime.datetime(2026, 11, 22, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=when)
     return {
-        "version": "0", "id": str(uuid.uuid4()), "detail-type": "Object Created", "source": "aws.s3",
+        "version": "0", "id": event_id or str(uuid.uuid4()), "detail-type": "Object Created", "source": "aws.s3",
         "account": account, "time": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
         "resources": [f"arn:aws:s3:::{bucket}"],
         "detail": {
@@ -130,7 +133,8 @@ def demo_scenario(pipeline: template.Pipeline, offset: float) -> list[Arrival]:
     one lone file; a burst of 10 files in 2 minutes; later a changed re-upload of the
     first file, the same event delivered twice, and a file the rule ignores.
     """
-    prefix, suffix = key_shape(pipeline.pattern)
+    prefix, filtered_suffix = key_shape(pipeline.pattern)
+    suffix = filtered_suffix
     csv_input = pipeline.job_arguments.get("--input_format") == "CSV" or suffix.lower().startswith(".csv")
     suffix = suffix or (".csv" if csv_input else ".json")
 
@@ -150,8 +154,13 @@ def demo_scenario(pipeline: template.Pipeline, offset: float) -> list[Arrival]:
     later = offset + 3 * 3600.0
     arrivals.append(Arrival(later, first, content(0, version=1), "case 3: changed re-upload of file-000"))
     arrivals.append(Arrival(later + 5.0, first, None, "the same event delivered twice"))
-    arrivals.append(Arrival(later + 10.0, f"{prefix}notes.txt" if suffix else f"elsewhere/notes{suffix}",
-                            b"not data", "a key the rule ignores"))
+    # A key the rule ignores: another suffix under the prefix, or a key outside the prefix;
+    # a rule with neither filter ignores no key, and the trace has none.
+    if filtered_suffix:
+        arrivals.append(Arrival(later + 10.0, f"{prefix}notes.txt", b"not data", "a key the rule ignores"))
+    elif prefix:
+        arrivals.append(Arrival(later + 10.0, f"elsewhere-{prefix.strip('/').replace('/', '-')}/notes{suffix}",
+                                b"not data", "a key the rule ignores"))
     return arrivals
 
 
@@ -425,6 +434,9 @@ def read_iceberg(lp: LocalPipeline, spark_holder: dict[str, Any]) -> list[dict[s
         conf = sparkconf.merge(sparkconf.base_conf("read-back"), lp.launcher.spark_conf)
         spark_holder["spark"] = sparkconf.session(conf)
     spark = spark_holder["spark"]
+    # read back as the pipeline's job role reads it (the catalog's AWS SDK v2 clients)
+    sparkconf.jvm_aws_credentials(spark, lp.credentials.access_key_id, lp.credentials.secret_access_key,
+                                  lp.aws.region)
     catalog = lp.args.get("iceberg_catalog", "glue_catalog")
     rows = spark.table(f"{catalog}.`{lp.args['database_name']}`.`{lp.args['table_name']}`").collect()
     return [r.asDict() for r in rows]

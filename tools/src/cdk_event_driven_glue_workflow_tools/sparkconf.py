@@ -262,6 +262,17 @@ def session(conf: Mapping[str, str], log_level: str = "ERROR") -> Any:
     return spark
 
 
+def jvm_aws_credentials(spark: Any, access_key: str, secret_key: str, region: str) -> None:
+    """Gives the AWS SDK v2 clients of this process's JVM (Iceberg's GlueCatalog and
+    S3FileIO) these keys and region: the first link of their default credential chain is
+    the JVM's system properties. Environment variables cannot do it once the JVM runs
+    (a JVM reads its environment at launch). S3A takes its keys from the Hadoop conf."""
+    system = spark.sparkContext._jvm.java.lang.System
+    system.setProperty("aws.accessKeyId", access_key)
+    system.setProperty("aws.secretAccessKey", secret_key)
+    system.setProperty("aws.region", region)
+
+
 def _same_setting(key: str, running: str | None, wanted: str) -> bool:
     # Spark appends its own JVM options (--add-opens... for Java 17) to the ones given
     if key.endswith("extraJavaOptions") and running is not None:
