@@ -156,6 +156,6 @@ def test_run_synthesizes_the_user_app_and_passes_every_acceptance_case(venv, use
     out = result.stdout
     assert "found 1 pipeline(s): Orders (batch 5 / 900 s, max 1 run)" in out, out
     cases = re.findall(r"^  \[(ok|FAILED)\] (.*)$", out, flags=re.MULTILINE)
-    assert len(cases) == 5 and all(status == "ok" for status, _ in cases), out
+    assert len(cases) == 6 and all(status == "ok" for status, _ in cases), out
     assert "ignored by the rule: elsewhere-orders/notes.json" in out, out
     assert (user_app / ".cdk-glue-pipeline" / "cdk.out" / "manifest.json").is_file()

@@ -37,7 +37,7 @@ def output_rows(work):
 def test_runner_succeeds_and_reports_every_acceptance_case(run):
     done, _ = run
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert done.stdout.count("[ok]") == 5
+    assert done.stdout.count("[ok]") == 6
     assert "[FAILED]" not in done.stdout
     assert "jobs run under their role's policy with IAM enforcement on" in done.stdout
     assert "ignored by the rule: in/notes.txt" in done.stdout

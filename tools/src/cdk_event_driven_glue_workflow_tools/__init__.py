@@ -1,10 +1,15 @@
-"""Run an EventDrivenGlueWorkflow on one machine, and plan its batching.
+"""Run an EventDrivenGlueWorkflow on one machine, the way AWS runs it, and plan its batching.
 
-- ``batching``: Glue EVENT-trigger batching semantics on a virtual clock.
-- ``template``: reads a synthesized template: rule pattern, batching, job arguments.
-- ``scenario``: arrival traces and sample data (products JSON, customers CSV).
-- ``runner``: ``python -m cdk_event_driven_glue_workflow_tools.runner`` replays a trace through the real
-  rule pattern, batching and job (local Spark 3.5).
-- ``planner``: ``python -m cdk_event_driven_glue_workflow_tools.planner`` compares batch settings with
-  Lambda-per-file and a fixed schedule.
+The console script ``cdk-glue-pipeline`` (``cli``) has two commands:
+
+- ``cdk-glue-pipeline plan``: compares batch settings with Lambda-per-file and a fixed
+  schedule on an arrival trace (``planner``, on ``batching``'s model of Glue's EVENT
+  trigger, drain loop, sweep and dropped firings);
+- ``cdk-glue-pipeline run --app "python app.py"``: synthesizes the app and replays a trace
+  through each pipeline's real rule pattern, batching and job (``runner``): the job is
+  launched from the cloud assembly as Glue stages it (``launcher``), against S3, SQS and
+  Glue over HTTP on 127.0.0.1 (``localaws``, moto's server, IAM enforced) with local
+  Spark 3.5 reading ``s3://`` through S3A (``sparkconf``).
+
+``template`` reads a synthesized template; ``scenario`` holds traces and sample data.
 """

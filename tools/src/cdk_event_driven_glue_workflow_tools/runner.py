@@ -25,6 +25,7 @@ Production runs on AWS Glue; this is for development and tests.
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import datetime
 import gzip
@@ -484,6 +485,15 @@ def check_cases(pipelines: list[LocalPipeline], tables: dict[str, list[dict[str,
         got = len(tables.get(lp.pipeline.name, []))
         results.append((f"{lp.pipeline.name}: the table holds every accepted row exactly once", got == ok_rows,
                         f"{got} rows in the table, {ok_rows} accepted by the runs"))
+        # No file left waiting: every uploaded version was taken by a run (ok, or quarantined
+        # with its reason), read from the runs' own stats, not from the model's bookkeeping.
+        uploaded = {(a.key, i) for i, a in enumerate(lp.matched) if a.data is not None}
+        versions = collections.Counter(key for key, _ in uploaded)
+        taken = collections.Counter(f["key"] for r in runs for f in r.stats.get("files", [])
+                                    if f.get("status") in ("ok", "quarantined"))
+        waiting = sorted(k for k, n in versions.items() if taken[k] < n)
+        results.append((f"{lp.pipeline.name}: no uploaded file is left waiting", not waiting,
+                        f"{sum(versions.values())} version(s) uploaded, waiting: {', '.join(waiting) or 'none'}"))
     return results
 
 
