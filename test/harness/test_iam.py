@@ -261,7 +261,7 @@ def test_cloudwatch_calls_are_authorized_as_cloudwatch_actions_only_with_the_pat
 
     metrics = aws.principal("metrics", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"}]})
-    datum = {"Namespace": "EventDrivenGlueWorkflow", "MetricData": [{"MetricName": "RowsIn", "Value": 1.0}]}
+    datum = {"Namespace": "HarnessIamCheck", "MetricData": [{"MetricName": "Probe", "Value": 1.0}]}
     try:
         aws.enforce_iam(SIGNATURE_PATCHES + (action_only,))
         with pytest.raises(ClientError, match="not authorized to perform: monitoring:PutMetricData"):

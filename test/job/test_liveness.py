@@ -145,15 +145,18 @@ def test_a_young_failing_message_is_not_parked(spark, lake, aws):
 def test_row_metrics_are_published_per_round(spark, lake, aws):
     obj = lake.put("in/a.jsonl", '{"id": 1}\n{"id": 2}\n{"id": 3}\nnot json\n')
     send(aws, eb_event(obj))
-    _run(spark, lake, aws, metrics_namespace="EventDrivenGlueWorkflow", JOB_NAME="orders-job")
+    # The endpoint is shared by the whole session: this run's metrics are those of its job name.
+    job = "orders-job-" + lake.bucket
+    _run(spark, lake, aws, metrics_namespace="EventDrivenGlueWorkflow", JOB_NAME=job)
     metrics = aws["cloudwatch"].list_metrics(Namespace="EventDrivenGlueWorkflow")["Metrics"]
-    assert {m["MetricName"] for m in metrics} == {
+    mine = [m for m in metrics if {"Name": "JobName", "Value": job} in m.get("Dimensions", [])]
+    assert {m["MetricName"] for m in mine} == {
         "RowsIn", "RowsOut", "RowsRejected", "RejectedRowsPercent", "FilesFailed", "FilesQuarantined"}
-    assert all(m["Dimensions"] == [{"Name": "JobName", "Value": "orders-job"}] for m in metrics)
+    assert all(m["Dimensions"] == [{"Name": "JobName", "Value": job}] for m in mine)
     import datetime
     now = datetime.datetime.now(datetime.timezone.utc)
     points = aws["cloudwatch"].get_metric_statistics(
         Namespace="EventDrivenGlueWorkflow", MetricName="RejectedRowsPercent",
-        Dimensions=[{"Name": "JobName", "Value": "orders-job"}], StartTime=now - datetime.timedelta(hours=1),
+        Dimensions=[{"Name": "JobName", "Value": job}], StartTime=now - datetime.timedelta(hours=1),
         EndTime=now + datetime.timedelta(hours=1), Period=60, Statistics=["Maximum"])["Datapoints"]
     assert [p["Maximum"] for p in points] == [25.0]
