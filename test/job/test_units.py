@@ -97,3 +97,27 @@ def test_leading_constant_partitions_become_a_path_prefix():
 def test_hadoop_uri_string_predicts_input_file_name():
     assert pt.hadoop_uri_string("/tmp/a b+c=d%e ü.csv") == "file:///tmp/a%20b+c=d%25e%20ü.csv"
     assert pt.hadoop_uri_string("s3://bkt/in/x[1].json") == "s3://bkt/in/x%5B1%5D.json"
+
+
+def _plan(df):
+    return df._jdf.queryExecution().executedPlan().toString()
+
+
+def test_a_small_run_parses_on_every_core_and_shuffles_to_its_few_writers(spark):
+    df = spark.range(0, 1000, numPartitions=4)     # the suite's Spark has 2 cores
+    shaped = pt.shape_for_output(df, 1)
+    assert shaped.rdd.getNumPartitions() == 1
+    assert "Exchange SinglePartition, REPARTITION_BY_NUM" in _plan(shaped)   # a shuffle to 1 writer
+
+
+def test_as_many_files_as_cores_coalesce_without_a_shuffle(spark):
+    df = spark.range(0, 1000, numPartitions=4)
+    shaped = pt.shape_for_output(df, 3)
+    assert shaped.rdd.getNumPartitions() == 3
+    assert "Exchange" not in _plan(shaped)
+
+
+def test_more_files_than_input_partitions_are_spread_round_robin(spark):
+    shaped = pt.shape_for_output(spark.range(0, 1000, numPartitions=2), 5)
+    assert shaped.rdd.getNumPartitions() == 5
+    assert "RoundRobinPartitioning(5)" in _plan(shaped)
