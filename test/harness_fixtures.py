@@ -84,20 +84,20 @@ def hadoop_overrides(spark: Any, settings: Mapping[str, str | None]) -> Iterator
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()
     filesystem = spark.sparkContext._jvm.org.apache.hadoop.fs.FileSystem
     saved = {key: hadoop.get(key) for key in settings}
+
+    def apply(values: Mapping[str, str | None]) -> None:
+        for key, value in values.items():
+            if value is None:
+                hadoop.unset(key)
+            else:
+                hadoop.set(key, value)
+
     filesystem.closeAll()
     try:
-        for key, value in settings.items():
-            if value is None:
-                hadoop.unset(key)
-            else:
-                hadoop.set(key, value)
+        apply(settings)
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                hadoop.unset(key)
-            else:
-                hadoop.set(key, value)
+        apply(saved)
         filesystem.closeAll()
 
 

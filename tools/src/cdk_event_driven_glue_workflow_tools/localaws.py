@@ -192,25 +192,19 @@ SQS_BATCH_ACTIONS = {
 }
 
 
-def patch_moto_to_authorize_sqs_batch_calls_by_their_iam_action() -> Callable[[], None]:
-    """TEST-ONLY: authorize SQS batch calls with the action IAM uses for them.
-
-    Reason: IAM has no ``sqs:DeleteMessageBatch`` or ``sqs:ChangeMessageVisibilityBatch``
-    action; the Amazon SQS API reference says the batch calls need the permission of the
-    single call (``sqs:DeleteMessage``, ``sqs:ChangeMessageVisibility``, ``sqs:SendMessage``).
-    moto checks the API name, so a policy AWS accepts is refused. This patch maps the three
-    names before moto's check (``IAMRequest.check_action_permitted``); nothing else changes.
-    """
+def _rename_action_before_moto_checks_it(rename: Callable[[str], str], label: str) -> Callable[[], None]:
+    """Wraps ``IAMRequest.check_action_permitted`` so moto checks ``rename(action)``;
+    returns what undoes it (patches stack: undo them last-in, first-out)."""
     from moto.iam.access_control import IAMRequest
 
     inherited = IAMRequest.check_action_permitted  # moto defines it on IAMRequestBase
     own = IAMRequest.__dict__.get("check_action_permitted")
 
     def check_action_permitted(self: Any, resource: str) -> None:
-        self._action = SQS_BATCH_ACTIONS.get(self._action, self._action)
+        self._action = rename(self._action)
         return inherited(self, resource)
 
-    check_action_permitted.__qualname__ = "IAMRequest.check_action_permitted[sqs-batch patch]"
+    check_action_permitted.__qualname__ = f"IAMRequest.check_action_permitted[{label} patch]"
     IAMRequest.check_action_permitted = check_action_permitted
 
     def remove() -> None:
@@ -220,6 +214,18 @@ def patch_moto_to_authorize_sqs_batch_calls_by_their_iam_action() -> Callable[[]
             IAMRequest.check_action_permitted = own
 
     return remove
+
+
+def patch_moto_to_authorize_sqs_batch_calls_by_their_iam_action() -> Callable[[], None]:
+    """TEST-ONLY: authorize SQS batch calls with the action IAM uses for them.
+
+    Reason: IAM has no ``sqs:DeleteMessageBatch`` or ``sqs:ChangeMessageVisibilityBatch``
+    action; the Amazon SQS API reference says the batch calls need the permission of the
+    single call (``sqs:DeleteMessage``, ``sqs:ChangeMessageVisibility``, ``sqs:SendMessage``).
+    moto checks the API name, so a policy AWS accepts is refused. This patch maps the three
+    names before moto's check (``IAMRequest.check_action_permitted``); nothing else changes.
+    """
+    return _rename_action_before_moto_checks_it(lambda action: SQS_BATCH_ACTIONS.get(action, action), "sqs-batch")
 
 
 #: Services whose IAM action prefix is not the name their requests are signed with.
@@ -236,26 +242,11 @@ def patch_moto_to_authorize_cloudwatch_calls_as_cloudwatch_actions() -> Callable
     the prefix before moto's check (``IAMRequest.check_action_permitted``); nothing else
     changes.
     """
-    from moto.iam.access_control import IAMRequest
+    def rename(action: str) -> str:
+        service, _, name = action.partition(":")
+        return f"{IAM_PREFIX_OF_SIGNING_NAME.get(service, service)}:{name}"
 
-    inherited = IAMRequest.check_action_permitted
-    own = IAMRequest.__dict__.get("check_action_permitted")
-
-    def check_action_permitted(self: Any, resource: str) -> None:
-        service, _, action = self._action.partition(":")
-        self._action = f"{IAM_PREFIX_OF_SIGNING_NAME.get(service, service)}:{action}"
-        return inherited(self, resource)
-
-    check_action_permitted.__qualname__ = "IAMRequest.check_action_permitted[cloudwatch-prefix patch]"
-    IAMRequest.check_action_permitted = check_action_permitted
-
-    def remove() -> None:
-        if own is None:
-            del IAMRequest.check_action_permitted
-        else:
-            IAMRequest.check_action_permitted = own
-
-    return remove
+    return _rename_action_before_moto_checks_it(rename, "cloudwatch-prefix")
 
 
 def patch_moto_to_check_only_the_action_of_a_call_without_a_resource() -> Callable[[], None]:
