@@ -98,6 +98,23 @@ ADMIN = Credentials(ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY)
 
 # --- TEST-ONLY patches of moto's signature verification ---------------------------------
 
+def _install(cls: type, name: str, method: Callable[..., Any], label: str) -> Callable[[], None]:
+    """Sets ``cls.name`` to ``method`` (named ``cls.name[label patch]`` in tracebacks) and
+    returns what restores the class's own attribute, or removes it if the class inherited
+    it. Patches of one attribute stack: undo them last-in, first-out."""
+    own = cls.__dict__.get(name)
+    method.__qualname__ = f"{cls.__name__}.{name}[{label} patch]"
+    setattr(cls, name, method)
+
+    def remove() -> None:
+        if own is None:
+            delattr(cls, name)
+        else:
+            setattr(cls, name, own)
+
+    return remove
+
+
 def patch_moto_to_verify_signed_user_agent() -> Callable[[], None]:
     """TEST-ONLY: let moto's signature check include ``User-Agent`` when the client signed it.
 
@@ -113,10 +130,8 @@ def patch_moto_to_verify_signed_user_agent() -> Callable[[], None]:
     """
     from moto.iam.access_control import IAMRequest, S3IAMRequest
 
-    originals = {cls: cls.__dict__["_create_auth"] for cls in (IAMRequest, S3IAMRequest)}
-
-    def install(cls: type) -> None:
-        original = originals[cls]
+    def install(cls: type) -> Callable[[], None]:
+        original = cls.__dict__["_create_auth"]
 
         def _create_auth(self: Any, credentials: Any) -> Any:
             auth = original(self, credentials)
@@ -132,15 +147,13 @@ def patch_moto_to_verify_signed_user_agent() -> Callable[[], None]:
             auth.headers_to_sign = headers_to_sign
             return auth
 
-        _create_auth.__qualname__ = f"{cls.__name__}._create_auth[signed-user-agent patch]"
-        cls._create_auth = _create_auth
+        return _install(cls, "_create_auth", _create_auth, "signed-user-agent")
 
-    for cls in originals:
-        install(cls)
+    undo = [install(cls) for cls in (IAMRequest, S3IAMRequest)]
 
     def remove() -> None:
-        for cls, original in originals.items():
-            cls._create_auth = original
+        for step in reversed(undo):
+            step()
 
     return remove
 
@@ -161,7 +174,6 @@ def patch_moto_to_read_plus_as_space_in_signed_query() -> Callable[[], None]:
     from moto.iam.access_control import S3IAMRequest
 
     inherited = S3IAMRequest._create_aws_request  # moto defines it on IAMRequestBase
-    own = S3IAMRequest.__dict__.get("_create_aws_request")
 
     def _create_aws_request(self: Any) -> Any:
         request = inherited(self)
@@ -170,16 +182,7 @@ def patch_moto_to_read_plus_as_space_in_signed_query() -> Callable[[], None]:
             request.url = path + "?" + query.replace("+", "%20")
         return request
 
-    _create_aws_request.__qualname__ = "S3IAMRequest._create_aws_request[plus-as-space patch]"
-    S3IAMRequest._create_aws_request = _create_aws_request
-
-    def remove() -> None:
-        if own is None:
-            del S3IAMRequest._create_aws_request
-        else:
-            S3IAMRequest._create_aws_request = own
-
-    return remove
+    return _install(S3IAMRequest, "_create_aws_request", _create_aws_request, "plus-as-space")
 
 
 # --- TEST-ONLY patches of moto's authorization, where it differs from IAM ----------------
@@ -198,22 +201,12 @@ def _rename_action_before_moto_checks_it(rename: Callable[[str], str], label: st
     from moto.iam.access_control import IAMRequest
 
     inherited = IAMRequest.check_action_permitted  # moto defines it on IAMRequestBase
-    own = IAMRequest.__dict__.get("check_action_permitted")
 
     def check_action_permitted(self: Any, resource: str) -> None:
         self._action = rename(self._action)
         return inherited(self, resource)
 
-    check_action_permitted.__qualname__ = f"IAMRequest.check_action_permitted[{label} patch]"
-    IAMRequest.check_action_permitted = check_action_permitted
-
-    def remove() -> None:
-        if own is None:
-            del IAMRequest.check_action_permitted
-        else:
-            IAMRequest.check_action_permitted = own
-
-    return remove
+    return _install(IAMRequest, "check_action_permitted", check_action_permitted, label)
 
 
 def patch_moto_to_authorize_sqs_batch_calls_by_their_iam_action() -> Callable[[], None]:
@@ -269,13 +262,7 @@ def patch_moto_to_check_only_the_action_of_a_call_without_a_resource() -> Callab
             return True
         return original(self, statement_element, value)
 
-    _check_element_matches.__qualname__ = "IAMPolicyStatement._check_element_matches[unknown-resource patch]"
-    IAMPolicyStatement._check_element_matches = _check_element_matches
-
-    def remove() -> None:
-        IAMPolicyStatement._check_element_matches = original
-
-    return remove
+    return _install(IAMPolicyStatement, "_check_element_matches", _check_element_matches, "unknown-resource")
 
 
 def patch_moto_to_authorize_a_bulk_delete_per_object() -> Callable[[], None]:
@@ -309,13 +296,7 @@ def patch_moto_to_authorize_a_bulk_delete_per_object() -> Callable[[], None]:
                 return self._bucket_response_delete_keys(bucket_name)
         return original(self, request, bucket_name)
 
-    _bucket_response_post.__qualname__ = "S3Response._bucket_response_post[bulk-delete patch]"
-    S3Response._bucket_response_post = _bucket_response_post
-
-    def remove() -> None:
-        S3Response._bucket_response_post = original
-
-    return remove
+    return _install(S3Response, "_bucket_response_post", _bucket_response_post, "bulk-delete")
 
 
 SIGNATURE_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
@@ -383,18 +364,13 @@ def extend_moto_with_glue_table_optimizers() -> Callable[[], None]:
         return ActionResult({"CatalogId": k[2], "DatabaseName": k[3], "TableName": k[4], "TableOptimizer": {
             "type": k[5], "configuration": GLUE_TABLE_OPTIMIZERS[k]}})
 
-    added = {"create_table_optimizer": create_table_optimizer, "update_table_optimizer": update_table_optimizer,
-             "get_table_optimizer": get_table_optimizer}
-    before = {name: GlueResponse.__dict__.get(name) for name in added}
-    for name, method in added.items():
-        setattr(GlueResponse, name, method)
+    undo = [_install(GlueResponse, name, method, "table-optimizer extension") for name, method in (
+        ("create_table_optimizer", create_table_optimizer), ("update_table_optimizer", update_table_optimizer),
+        ("get_table_optimizer", get_table_optimizer))]
 
     def remove() -> None:
-        for name, method in before.items():
-            if method is None:
-                delattr(GlueResponse, name)
-            else:
-                setattr(GlueResponse, name, method)
+        for step in reversed(undo):
+            step()
 
     return remove
 
