@@ -476,7 +476,10 @@ def check_cases(pipelines: list[LocalPipeline], tables: dict[str, list[dict[str,
                         f"run 1 ({first.run.reason}) processed {first.stats['files_processed']} file"))
         burst = [r for r in runs if any(lp.matched[i].note.startswith("case 2") for i in r.run.objects)]
         expected = -(-10 // lp.pipeline.batch_size)
-        results.append((f"{lp.pipeline.name}: a burst of 10 files is {expected} run(s), not 10", len(burst) == expected,
+        # ceil(10 / batch size) runs when each run ends before the next batch fills; on a
+        # slower machine a run's drain rounds take files of the next batch, so fewer runs.
+        results.append((f"{lp.pipeline.name}: a burst of 10 files is at most {expected} run(s), not 10",
+                        1 <= len(burst) <= expected,
                         f"{len(burst)} run(s) for the burst, batch size {lp.pipeline.batch_size}"))
         reingested = [f for f in runs[-1].stats.get("files", []) if f.get("status") == "ok"]
         results.append((f"{lp.pipeline.name}: a changed re-upload is processed again", len(reingested) == 1,
