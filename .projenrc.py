@@ -101,6 +101,9 @@ project = AwsCdkConstructLibrary(
         "derby.log",
         "/.tmp/",
         "/bench/out/",
+        # Built from assets/glue/jvm by scripts/build-job-jar.sh before every compile;
+        # it ships in the npm tarball (hence in every language package), never in git.
+        "/assets/glue/lib/",
     ],
 )
 
@@ -116,6 +119,15 @@ project.gitignore.exclude("/.jsii.tabl.json")
 project.npmignore.include("/.jsii.tabl.json")
 # The Java smoke app builds in place (the TypeScript one in a temp dir, Go writes nothing).
 project.gitignore.exclude("/test/smoke/java/target/")
+
+# The default job's JVM helper (a static method Spark calls through `reflect`), built
+# before jsii compiles: the construct ships it on --extra-jars, so synth needs the jar.
+job_jar = project.add_task(
+    "build:job-jar",
+    description="Compile the default job's JVM helper (assets/glue/jvm) into assets/glue/lib/glue-ingest-jvm.jar",
+    exec="scripts/build-job-jar.sh",
+)
+project.tasks.try_find("pre-compile").spawn(job_jar)
 
 rosetta = project.add_task(
     "rosetta:extract",

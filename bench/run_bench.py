@@ -69,11 +69,20 @@ def generate(folder: pathlib.Path, files: int, rows: int, seed: int = 7) -> tupl
     return paths, files * rows, total_bytes
 
 
+def job_jar() -> str:
+    """The job's JVM helper, built if the source is newer (on Glue it comes on --extra-jars)."""
+    import subprocess
+
+    subprocess.run([str(ROOT / "scripts" / "build-job-jar.sh")], check=True)
+    return str(ROOT / "assets" / "glue" / "lib" / "glue-ingest-jvm.jar")
+
+
 def spark_session(warehouse: pathlib.Path):
     from cdk_event_driven_glue_workflow_tools import sparkconf
 
     conf = sparkconf.merge(sparkconf.base_conf("bench"), sparkconf.packages_conf(ICEBERG_RUNTIME), {
         "spark.driver.memory": "4g",
+        "spark.jars": job_jar(),
         # Path-based Iceberg catalog on local disk: the job's table, without a Glue endpoint.
         f"spark.sql.catalog.{ICEBERG_CATALOG}": "org.apache.iceberg.spark.SparkCatalog",
         f"spark.sql.catalog.{ICEBERG_CATALOG}.type": "hadoop",

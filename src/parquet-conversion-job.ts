@@ -46,6 +46,8 @@ const ICEBERG_PARTITION = new RegExp(`^(?:${COLUMN}|(?:years|months|days|hours)\
 const GLUE_ASSETS = path.join(__dirname, '..', 'assets', 'glue');
 /** The folder whose content is the job package's zip: its root holds `glue_ingest/`. */
 const JOB_PACKAGE_ROOT = path.join(GLUE_ASSETS, 'python');
+// Built from assets/glue/jvm by scripts/build-job-jar.sh (projen's pre-compile).
+const JOB_JVM_HELPER = path.join(GLUE_ASSETS, 'lib', 'glue-ingest-jvm.jar');
 
 /**
  * How the job parses the new files.
@@ -612,6 +614,10 @@ export class ParquetConversionJob extends Construct {
       glueVersion: props.glueVersion ?? glue.GlueVersion.V5_0,
       script: glue.Code.fromAsset(path.join(GLUE_ASSETS, 'parquet_conversion_job.py')),
       extraPythonFiles: [glue.Code.fromBucket(jobPackage.bucket, jobPackage.s3ObjectKey)],
+      // One static method Spark calls through `reflect`: it finds a JSON key the table
+      // lacks in one scan of the line (assets/glue/jvm). Without it the job checks with
+      // Spark's JSON functions, which is slower, never different.
+      extraJars: [glue.Code.fromAsset(JOB_JVM_HELPER)],
       workerConfiguration: {
         workerType: props.workerType ?? glue.WorkerType.G_1X,
         numberOfWorkers: props.numberOfWorkers ?? 2,

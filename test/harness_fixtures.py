@@ -42,6 +42,19 @@ from cdk_event_driven_glue_workflow_tools.localaws import Credentials, LocalAws
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
+#: The default job's JVM helper, as the build leaves it (scripts/build-job-jar.sh, run by
+#: projen before every compile); on Glue it comes through --extra-jars.
+JOB_JAR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "assets", "glue", "lib",
+                                       "glue-ingest-jvm.jar"))
+
+
+def job_jar() -> str:
+    """The path of the job's JVM helper; fails, naming the build step, when it is not built."""
+    if not os.path.isfile(JOB_JAR):
+        pytest.fail(f"{JOB_JAR} is missing: build it with scripts/build-job-jar.sh "
+                    "(npx projen compile runs it)")
+    return JOB_JAR
+
 
 @contextlib.contextmanager
 def running_local_aws() -> Iterator[LocalAws]:
@@ -51,15 +64,16 @@ def running_local_aws() -> Iterator[LocalAws]:
 
 def s3_spark_conf(aws: LocalAws, credentials: Credentials | None = None,
                   extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Local Spark with ``s3://`` through S3A to ``aws``, and the Iceberg runtime.
+    """Local Spark with ``s3://`` through S3A to ``aws``, the Iceberg runtime and the job's jar.
 
-    Every suite asks for the same packages (hadoop-aws and Iceberg's), so whichever suite
-    launches this process's JVM first launches it with what all of them need."""
+    Every suite asks for the same packages (hadoop-aws and Iceberg's) and jars, so whichever
+    suite launches this process's JVM first launches it with what all of them need."""
     creds = credentials or Credentials("test", "test")
     return sparkconf.merge(
         sparkconf.base_conf("harness"),
         sparkconf.iceberg_conf(),
         sparkconf.s3_conf(aws.endpoint, creds.access_key_id, creds.secret_access_key, aws.region),
+        {"spark.jars": job_jar()},
         extra or {},
     )
 

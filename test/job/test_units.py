@@ -50,6 +50,21 @@ def test_output_file_count(total, target, expected):
     assert pt.output_file_count(total, target) == expected
 
 
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize("total_mib,cores,expected", [
+    (300, 4, 3),      # fewer files than cores: the size decides alone
+    (335, 2, 2),      # 2.6 files wanted: 2 of 168 MiB are nearer 128 MiB than 4 of 84
+    (370, 2, 4),      # 2.9 wanted: 4 of 92 MiB are nearer than 2 of 185
+    (1000, 4, 8),     # 7.8 wanted: 8
+    (1300, 4, 12),    # 10.2 wanted: 8 of 162 MiB vs 12 of 108: 12
+    (1100, 4, 8),     # 8.6 wanted: 8 of 138 MiB
+    (129, 1, 2)])     # one core: the ceiling, as before
+def test_more_files_than_cores_come_in_whole_waves(total_mib, cores, expected):
+    assert pt.output_file_count(total_mib * MIB, 128, cores) == expected
+
+
 def test_spark_to_hive_types():
     schema = T.StructType([
         T.StructField("a", T.ArrayType(T.StructType([T.StructField("x", T.LongType())]))),

@@ -142,6 +142,45 @@ def test_the_default_job_starts_as_staged_and_converts_local_files(tmp_path):
     assert list((lake / "output").rglob("*.parquet"))
 
 
+def test_the_default_jobs_jar_is_staged_under_its_object_key_and_on_the_classpath(tmp_path):
+    """--extra-jars: staged like every asset, on spark.jars; the job's second run (the table
+    exists) checks keys with it. The negative control drops it and the job says so."""
+    app = App(outdir=str(tmp_path / "cdk.out"))
+    EventDrivenGlueWorkflow(Stack(app, "Default"), "Products")
+    app.synth()
+    assembly = Assembly(tmp_path / "cdk.out")
+    [job_id] = glue_jobs(assembly.template())
+    names = {job_id: "products-job"}
+    names.update({k: k.lower() for k in assembly.template()["Resources"]})
+    lake = tmp_path / "lake"
+
+    def run_on(name, launcher):
+        data = tmp_path / name
+        data.write_text('{"id": 1}\n{"id": 2}\n')
+        return launcher.launch(extra={
+            "--ledger_queue_url": "", "--input_files": str(data), "--catalog_update": "false",
+            **{f"--{part}_path": f"{lake}/{part}/" for part in ("output", "rejected", "stats", "state")}}).check()
+
+    glue_like = GlueLauncher(assembly, job_id, names, tmp_path / "work",
+                             spark_conf={"spark.master": "local[1]", "spark.ui.enabled": "false"})
+    glue_like.stage()
+    [jar] = glue_like.jars
+    assert len(jar.name) == 64 + len(".jar")
+    assert glue_like.default_arguments()["--extra-jars"].endswith("/" + jar.name)
+    defaults = (pathlib.Path(glue_like.child_env([tmp_path])["SPARK_CONF_DIR"]) / "spark-defaults.conf").read_text()
+    assert f"spark.jars {jar}" in defaults.splitlines()
+    run_on("a.json", glue_like)
+    second = run_on("b.json", glue_like)
+    assert second.summary and "not on the classpath" not in second.stdout
+
+    without = GlueLauncher(assembly, job_id, names, tmp_path / "work-without",
+                           spark_conf={"spark.master": "local[1]", "spark.ui.enabled": "false"})
+    without.stage()
+    without.jars = []
+    third = run_on("c.json", without)
+    assert "is not on the classpath" in third.stdout
+
+
 def test_launcher_credentials_replace_every_inherited_aws_variable(tmp_path, monkeypatch):
     assembly, job_id = synth_job(tmp_path, as_zip)
     monkeypatch.setenv("AWS_SESSION_TOKEN", "the-callers-token")

@@ -6,7 +6,9 @@ Glue runs a Python shell or Spark job like this, and so does ``GlueLauncher``:
    of ``--extra-py-files``, under their **object keys**. A CDK file asset's object
    key is ``<sha256><ext>``: nothing is renamed back to its source name;
 2. ``.py`` extra files land in the staging folder next to the script (importable
-   only under their object name), ``.zip`` extra files go on ``PYTHONPATH``;
+   only under their object name), ``.zip`` extra files go on ``PYTHONPATH``; the
+   objects of ``--extra-jars``, staged the same way, go on the classpath of the
+   driver and the executors (``spark.jars``);
 3. it runs the script in a fresh ``python`` process whose working folder is
    somewhere else, with the job's ``DefaultArguments``, then the starting
    trigger action's ``Arguments`` (which override), then the arguments Glue adds
@@ -150,13 +152,15 @@ class GlueLauncher:
         self.python = python
         self.job_name = str(self.resolve({"Ref": job_logical_id}))
         self._staged: tuple[pathlib.Path, list[pathlib.Path]] | None = None
+        self.jars: list[pathlib.Path] = []
 
     def resolve(self, value: Any) -> Any:
         return templates.resolve(value, self.names)
 
     # -- staging
     def stage(self) -> tuple[pathlib.Path, list[pathlib.Path]]:
-        """Stages the script and the extra Python files; returns (script, PYTHONPATH entries)."""
+        """Stages the script, the extra Python files and the extra jars (into ``jars``);
+        returns (script, PYTHONPATH entries)."""
         if self._staged is None:
             folder = self.work / "glue-staging"
             shutil.rmtree(folder, ignore_errors=True)
@@ -168,6 +172,9 @@ class GlueLauncher:
                 staged = self.assembly.stage_object(object_key(url), folder)
                 if staged.suffix == ".zip":
                     path.append(staged)
+            jars = self.default_arguments().get("--extra-jars", "")
+            self.jars = [self.assembly.stage_object(object_key(url), folder / "jars")
+                         for url in filter(None, (u.strip() for u in jars.split(",")))]
             self._staged = (script, path)
         return self._staged
 
@@ -229,8 +236,11 @@ class GlueLauncher:
         env.update(self.env)
         env["PYTHONPATH"] = os.pathsep.join(str(p) for p in pythonpath)
         env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        if self.spark_conf:
-            env = sparkconf.child_env(sparkconf.write_spark_defaults(self.spark_conf, self.work / "spark-conf"), env)
+        conf = dict(self.spark_conf)
+        if self.jars:
+            conf = sparkconf.merge(conf, {"spark.jars": ",".join(str(j) for j in self.jars)})
+        if conf:
+            env = sparkconf.child_env(sparkconf.write_spark_defaults(conf, self.work / "spark-conf"), env)
         return env
 
     def launch(self, workflow_name: str | None = None, workflow_run_id: str | None = None,

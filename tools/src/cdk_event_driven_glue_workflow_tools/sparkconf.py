@@ -39,7 +39,7 @@ ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExt
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2/"
 
 # Properties whose values are lists: merge() concatenates them instead of overriding.
-_LIST_PROPERTIES = {"spark.jars.packages": ",", "spark.sql.extensions": ","}
+_LIST_PROPERTIES = {"spark.jars": ",", "spark.jars.packages": ",", "spark.sql.extensions": ","}
 
 
 def cache_dir() -> pathlib.Path:
@@ -152,8 +152,9 @@ def iceberg_conf() -> dict[str, str]:
 
 
 def merge(*confs: Mapping[str, str]) -> dict[str, str]:
-    """Later confs override earlier ones, except list properties (``spark.jars.packages``,
-    ``spark.sql.extensions``), which are concatenated without duplicates."""
+    """Later confs override earlier ones, except list properties (``spark.jars``,
+    ``spark.jars.packages``, ``spark.sql.extensions``), which are concatenated without
+    duplicates."""
     merged: dict[str, str] = {}
     for conf in confs:
         for key, value in conf.items():
@@ -229,7 +230,7 @@ def session(conf: Mapping[str, str], log_level: str = "ERROR") -> Any:
 
     * No JVM yet: launches one with ``conf``.
     * A JVM from a stopped session: creates a new context with ``conf`` if the JVM was
-      launched with the packages ``conf`` asks for (else ``RuntimeError``), after closing
+      launched with the packages and jars ``conf`` asks for (else ``RuntimeError``), after closing
       Hadoop's cached filesystems (they are keyed by scheme and bucket only, so an S3A
       client bound to an earlier endpoint or earlier keys would otherwise be reused).
     * A running session: returned if its context has every value of ``conf``; otherwise
@@ -282,12 +283,14 @@ def _same_setting(key: str, running: str | None, wanted: str) -> bool:
 
 def _check_jvm_can_serve(jvm: Any, conf: Mapping[str, str]) -> None:
     system = jvm.java.lang.System
-    launched = (system.getProperty("spark.jars.packages") or "").split(",")
-    wanted = [p for p in (conf.get("spark.jars.packages") or "").split(",") if p]
-    missing = [p for p in wanted if p not in launched]
-    if missing:
-        raise RuntimeError(
-            f"this Python process already runs a JVM launched without {missing} "
-            f"(spark.jars.packages={','.join(p for p in launched if p) or 'none'}); "
-            "Spark adds packages only when it launches the JVM. Start the session that needs "
-            "them first in this process, or run those tests in their own process.")
+    for key in ("spark.jars.packages", "spark.jars"):
+        launched = (system.getProperty(key) or "").split(",")
+        wanted = [p for p in (conf.get(key) or "").split(",") if p]
+        missing = [p for p in wanted if p not in launched]
+        if missing:
+            raise RuntimeError(
+                f"this Python process already runs a JVM launched without {missing} "
+                f"({key}={','.join(p for p in launched if p) or 'none'}); Spark puts "
+                "packages and jars on the driver's classpath only when it launches the JVM. "
+                "Start the session that needs them first in this process, or run those tests "
+                "in their own process.")

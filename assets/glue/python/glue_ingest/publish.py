@@ -25,7 +25,7 @@ def stage_output(ctx, df, total_bytes):
     out = pt.accepted_rows(df, ctx.started.isoformat(),
                            {k: v for k, v in constants.items() if k in dynamic})
     ctx.out_schema = out.schema
-    n_files = pt.output_file_count(total_bytes, cfg.target_mb)
+    n_files = pt.output_file_count(total_bytes, cfg.target_mb, ctx.spark.sparkContext.defaultParallelism)
     writer = pt.shape_for_output(out, n_files).write.mode("overwrite").option("compression", "snappy")
     if dynamic:
         writer = writer.partitionBy(*dynamic)

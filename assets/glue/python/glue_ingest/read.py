@@ -196,6 +196,27 @@ def load(ctx, groups, table_types, allow_fast=True):
     return Outcome(df=df), counts
 
 
+def jvm_key_check(spark):
+    """Whether the JVM key check is on the job's classpath (the construct ships it on
+    --extra-jars); without it, keys are checked with Spark's JSON functions (slower)."""
+    cache = getattr(spark, "_glue_ingest_jvm_key_check", None)
+    if cache is None or cache[0] != pt.JVM_KEY_CHECK:
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as T
+
+        try:
+            # Analysis alone loads the class and finds the method: no Spark job runs.
+            probe = spark.range(1).select(F.lit("{}").alias("value"))
+            pt.with_unknown_keys(probe, T.StructType([]), True)[0].schema
+            cache = (pt.JVM_KEY_CHECK, True)
+        except Exception as err:  # the class or its method is missing
+            log("the JVM key check %s is not on the classpath (%s): checking keys with "
+                "Spark's JSON functions" % (pt.JVM_KEY_CHECK, str(err).strip().splitlines()[0][:200]))
+            cache = (pt.JVM_KEY_CHECK, False)
+        spark._glue_ingest_jvm_key_check = cache
+    return cache[1]
+
+
 def _sample_schema(ctx, recs):
     """The schema Spark infers from the sampled complete lines of every file (a small job)."""
     lines = [line for r in recs for line in r.get("sample_lines", [])]
@@ -224,15 +245,14 @@ def read_known(ctx, recs, schema):
     text = spark.read.text(_paths(ctx, recs)).withColumn("__idx", index)
     parsed = pt.parse_json_lines(text, schema)
     bad = F.col("__row.%s" % pt.CORRUPT_COLUMN).isNotNull()
-    unknown = pt.unknown_keys(schema)
+    parsed, unknown_paths = pt.with_unknown_keys(parsed, schema, jvm_key_check(spark))
     bins = F.lit(max(2, len(recs)))
     observation = Observation("read-%s" % ctx.run_id)
     observed = parsed.observe(
         observation,
         F.to_json(F.histogram_numeric("__idx", bins)).alias("rows"),
         F.to_json(F.histogram_numeric(F.when(bad, F.col("__idx")), bins)).alias("bad"),
-        F.to_json(F.array_distinct(F.flatten(F.collect_set(F.when(F.size(unknown) > 0, unknown)))))
-        .alias("unknown"),
+        unknown_paths.alias("unknown"),
         F.count_if(F.col("__idx").isNull()).alias("stray"))
     accepted = observed.filter(~bad).select(
         *[F.col("__row.`%s`" % f.name).alias(f.name) for f in schema.fields],

@@ -49,10 +49,25 @@ def format_from_name(name, input_format="AUTO"):
     return None
 
 
-def output_file_count(total_bytes, target_file_size_mb):
-    """Number of output files: max(1, ceil(total input bytes / target size))."""
+def output_file_count(total_bytes, target_file_size_mb, cores=1):
+    """Number of output files: max(1, ceil(total input bytes / target size)).
+
+    With more files than ``cores``, the count is a multiple of ``cores`` (the lower or
+    the upper one, whichever gives files nearer the target size): each writing task
+    writes one file, and a count just above a multiple leaves cores idle while the last
+    wave runs (2 cores, 335 MiB at 128 MiB: 2 files of 168 MiB, not 3 tasks in 2 waves).
+    """
     target = max(1, int(float(target_file_size_mb) * 1024 * 1024))
-    return max(1, int(math.ceil(float(total_bytes) / target)))
+    wanted = max(1, int(math.ceil(float(total_bytes) / target)))
+    cores = max(1, int(cores))
+    if cores == 1 or wanted <= cores:
+        return wanted
+    ideal = float(total_bytes) / target
+    lower = int(ideal // cores) * cores
+    upper = lower + cores
+    if lower >= cores and abs(math.log(ideal / lower)) <= abs(math.log(upper / ideal)):
+        return lower
+    return upper
 
 
 def spark_to_hive_type(data_type):
@@ -441,7 +456,8 @@ def _checkable(data_type, depth=0):
 
 
 def unknown_keys(schema, value_col="value"):
-    """An array<string> column of the JSON keys of each line that the schema does not name.
+    """An array<string> column of the JSON keys of each line that the schema does not name,
+    as jq paths (``.new``, ``.dims.depth``, ``.items[].sku``).
 
     Top-level keys come from ``json_object_keys``; nested structs and arrays of
     structs are checked through their JSON path. A key the parse would drop
@@ -455,7 +471,7 @@ def unknown_keys(schema, value_col="value"):
     def walk(struct, path, text):
         missing = F.array_except(F.coalesce(F.json_object_keys(text), F.array().cast("array<string>")),
                                  known(struct))
-        checks.append(F.transform(missing, lambda k: F.concat(F.lit(path), k)))
+        checks.append(F.transform(missing, lambda k: F.concat(F.lit("." + path), k)))
         for field in struct.fields:
             sub = "%s%s." % (path, field.name)
             json_path = "$." + sub[:-1]
@@ -469,10 +485,51 @@ def unknown_keys(schema, value_col="value"):
                                            F.coalesce(F.json_object_keys(e), F.array().cast("array<string>")),
                                            known(element)))
                 checks.append(F.transform(F.array_distinct(F.flatten(per_item)),
-                                          lambda k: F.concat(F.lit(sub + "[]."), k)))
+                                          lambda k: F.concat(F.lit("." + sub[:-1] + "[]."), k)))
 
     walk(schema, "", F.col(value_col))
     return F.array_distinct(F.flatten(F.array(*checks))) if len(checks) > 1 else checks[0]
+
+
+#: The job's JVM helper (assets/glue/jvm, shipped on --extra-jars): one scan of a line
+#: finds a key the schema lacks, where Spark's JSON functions tokenize once per level.
+JVM_KEY_CHECK = "io.github.cdk_event_driven_glue_workflow.ingest.JsonKeys"
+
+
+def key_spec(struct):
+    """The JVM helper's description of a schema's keys (see ``JsonKeys.java``).
+
+    Each field is ``<length>:<name>`` (length in UTF-16 units, as Java counts), then
+    ``{...}`` when the field is a struct or an array (of arrays) of structs, whose
+    keys are then checked too; maps and scalars are not looked into.
+    """
+    parts = []
+    for field in struct.fields:
+        parts.append("%d:%s" % (len(field.name.encode("utf-16-le")) // 2, field.name))
+        inner = field.dataType
+        while isinstance(inner, T.ArrayType):
+            inner = inner.elementType
+        if isinstance(inner, T.StructType):
+            parts.append("{%s}" % key_spec(inner))
+    return "".join(parts)
+
+
+def with_unknown_keys(df, schema, jvm, value_col="value"):
+    """Adds ``__unknown``, the keys of each line the schema lacks; returns (df, aggregate).
+
+    The aggregate, for ``observe``, is the JSON list of their distinct jq paths. With
+    ``jvm``, the JVM helper gives each line's first such key in one scan (a string, ""
+    for none), else :func:`unknown_keys` lists them all (an array). The column stands
+    on its own because ``reflect`` is nondeterministic, which ``observe`` refuses inside.
+    """
+    if jvm:
+        df = df.withColumn("__unknown", F.reflect(F.lit(JVM_KEY_CHECK), F.lit("firstUnknownKey"),
+                                                  F.lit(key_spec(schema)), F.col(value_col)))
+        paths = F.collect_set(F.when(F.col("__unknown") != "", F.col("__unknown")))
+    else:
+        df = df.withColumn("__unknown", unknown_keys(schema, value_col))
+        paths = F.array_distinct(F.flatten(F.collect_set(F.when(F.size("__unknown") > 0, F.col("__unknown")))))
+    return df, F.to_json(paths)
 
 
 def parse_json_lines(text_df, schema, value_col="value"):

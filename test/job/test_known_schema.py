@@ -1,0 +1,163 @@
+"""The steady state: JSON Lines against an existing table.
+
+The lines are parsed with the table's schema, and every line is checked for keys the
+table lacks, so a column that first shows up deep in a file is never dropped. The check
+runs through the job's JVM helper (``JsonKeys``, shipped on ``--extra-jars``) or, when
+the classpath lacks it, through Spark's JSON functions; every behaviour test runs both.
+"""
+import json
+
+import pytest
+from glue_ingest import probe as probes
+from glue_ingest import read as read_phase
+from glue_ingest import transforms as pt
+from job_helpers import jsonl, run_job
+from pyspark.sql import types as T
+
+
+@pytest.fixture(params=["jvm-helper", "spark-json-functions"])
+def key_check(request, spark, monkeypatch):
+    """Which key check the job uses: the JVM helper, or the fallback without it."""
+    if request.param == "spark-json-functions":
+        monkeypatch.setattr(pt, "JVM_KEY_CHECK", "io.github.cdk_event_driven_glue_workflow.ingest.Missing")
+    assert read_phase.jvm_key_check(spark) is (request.param == "jvm-helper")
+    return request.param
+
+
+def _run(spark, lake, aws, *objs):
+    args = lake.args(input_files=",".join(o["uri"] for o in objs), catalog_update="true",
+                     database_name="lakedb", table_name="events")
+    return run_job(spark, args, clients={"glue": aws["glue"]})
+
+
+def _columns(aws):
+    table = aws["glue"].get_table(DatabaseName="lakedb", Name="events")["Table"]
+    return dict((c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"])
+
+
+def _long_file(rows, tail):
+    """More than the probe's sample of ordinary rows, then ``tail``."""
+    text = jsonl(rows) + jsonl(tail)
+    assert len(jsonl(rows).encode()) > probes.PEEK_BYTES + 1024
+    return text
+
+
+def _filler(n, **extra):
+    return [dict({"id": i, "name": "row %05d %s" % (i, "x" * 40)}, **extra) for i in range(n)]
+
+
+def test_the_steady_state_parses_with_the_table_schema_in_one_pass(spark, lake, aws, key_check, capsys):
+    _run(spark, lake, aws, lake.put("in/a.jsonl", jsonl([{"id": 1, "name": "a"}])))
+    capsys.readouterr()
+    stats = _run(spark, lake, aws, lake.put("in/b.jsonl", _long_file(_filler(1500), [{"id": 7, "name": "z"}])))
+    assert stats["read_path"] == "known-schema"
+    assert "keys the table lacks" not in capsys.readouterr().out
+    assert (stats["rows_in"], stats["rows_out"]) == (1501, 1501)
+
+
+def test_a_column_first_seen_beyond_the_sampled_bytes_is_added(spark, lake, aws, key_check, capsys):
+    _run(spark, lake, aws, lake.put("in/a.jsonl", jsonl([{"id": 1, "name": "a"}])))
+    late = lake.put("in/b.jsonl", _long_file(_filler(1500), [{"id": 9999, "name": "late", "color": "red"}]))
+    capsys.readouterr()
+    stats = _run(spark, lake, aws, late)
+    assert "keys the table lacks (.color)" in capsys.readouterr().out
+    assert _columns(aws)["color"] == "string"
+    rows = {r["id"]: r for r in lake.output_rows()}
+    assert rows[9999]["color"] == "red"
+    assert rows[0]["color"] is None
+    assert (stats["rows_in"], stats["rows_out"], stats["rows_rejected"]) == (1501, 1501, 0)
+
+
+def test_a_nested_key_first_seen_beyond_the_sampled_bytes_is_not_dropped(spark, lake, aws, key_check, capsys):
+    _run(spark, lake, aws, lake.put("in/a.jsonl", jsonl([{"id": 1, "name": "a", "dims": {"w": 1}}])))
+    late = lake.put("in/b.jsonl", _long_file(_filler(1500, dims={"w": 2}),
+                                             [{"id": 9999, "name": "late", "dims": {"w": 3, "depth": 4}}]))
+    capsys.readouterr()
+    stats = _run(spark, lake, aws, late)
+    assert "keys the table lacks (.dims.depth)" in capsys.readouterr().out
+    # The new nested field is either in the table with its value, or the row is rejected
+    # with its reason: never written without it.
+    rows = {r["id"]: r for r in lake.output_rows()}
+    if 9999 in rows:
+        assert rows[9999]["dims"]["depth"] == 4
+        assert "depth" in _columns(aws)["dims"]
+    else:
+        [rejected] = [r for r in lake.rejected_records() if '"id": 9999' in r["raw_record"]]
+        assert "dims" in rejected["reason"]
+        assert stats["rows_rejected"] == 1
+    assert stats["rows_in"] == 1501
+
+
+def test_a_type_conflict_beyond_the_sampled_bytes_is_rejected_with_its_reason(spark, lake, aws, key_check):
+    _run(spark, lake, aws, lake.put("in/a.jsonl", jsonl([{"id": 1, "name": "a", "qty": 5}])))
+    late = lake.put("in/b.jsonl", _long_file(_filler(1500, qty=1), [{"id": 9999, "name": "late", "qty": "many"}]))
+    stats = _run(spark, lake, aws, late)
+    assert stats["read_path"] == "known-schema"
+    [rejected] = lake.rejected_records()
+    assert rejected["reason"] == "type conflict on column qty: table has bigint, file has string"
+    assert rejected["position"] == 1501
+    assert json.loads(rejected["raw_record"])["id"] == 9999
+    assert (stats["rows_in"], stats["rows_out"], stats["rows_rejected"]) == (1501, 1500, 1)
+
+
+# ------------------------------------------------------------------ the JVM helper itself
+
+SCHEMA = T.StructType([
+    T.StructField("a", T.LongType()),
+    T.StructField("dims", T.StructType([T.StructField("w", T.LongType())])),
+    T.StructField("items", T.ArrayType(T.StructType([T.StructField("sku", T.StringType())]))),
+    T.StructField("m", T.MapType(T.StringType(), T.StringType())),
+    T.StructField("café", T.StringType()),
+    T.StructField("𝔘nit", T.StringType()),
+])
+
+
+def test_the_key_spec_counts_utf16_units_and_nests_structs_and_arrays_of_structs():
+    assert pt.key_spec(SCHEMA) == "1:a4:dims{1:w}5:items{3:sku}1:m4:café5:𝔘nit"
+    deep = T.StructType([T.StructField("x", T.ArrayType(T.ArrayType(T.StructType([T.StructField("y", T.LongType())]))))])
+    assert pt.key_spec(deep) == "1:x{1:y}"
+
+
+@pytest.mark.parametrize("line,expected", [
+    ('{"a": 1}', ""),
+    ('{"a": 1, "b": 2}', ".b"),
+    ('{"dims": {"w": 1, "h": 2}}', ".dims.h"),
+    ('{"items": [{"sku": "x"}, {"sku": "y", "qty": 1}]}', ".items[].qty"),
+    ('{"items": [[{"zz": 1}]]}', ".items[].zz"),
+    ('{"dims": [{"w": 1}, {"v": 2}]}', ".dims[].v"),
+    ('{"m": {"any": {"deep": 1}}}', ""),                  # a map's keys are data
+    ('{"a": {"x": 1}}', ""),                              # inside a scalar column: not looked into
+    ('{"caf\\u00e9": "x", "\\ud835\\udd18nit": "y"}', ""),  # escaped keys are compared decoded
+    ('{"café": "x", "𝔘nit": "y"}', ""),
+    ('{"a": "text with \\"b\\": 1 inside"}', ""),         # a quoted colon is not a key
+    ('{"q\\"": 1}', '.q"'),
+    ('{"": 1}', "."),                                     # the empty key still has a path
+    ('{"a" :\t1 ,\n "new" : 2}', ".new"),                 # whitespace JSON allows
+    ('[{"a": 1}, {"z": 1}]', ".z"),
+    ('not json', ""),                                     # the parse flags these as corrupt
+    ('{"a": 1', ""),
+    ('{"a": "unterminated', ""),
+    ('{"a\\q": 1}', ""),                                  # a bad escape: not JSON
+])
+def test_the_jvm_helper_finds_the_first_key_the_schema_lacks(spark, line, expected):
+    helper = spark.sparkContext._jvm.io.github.cdk_event_driven_glue_workflow.ingest.JsonKeys
+    assert helper.firstUnknownKey(pt.key_spec(SCHEMA), line) == expected
+
+
+def test_the_jvm_helper_and_the_spark_functions_agree_on_every_line(spark):
+    assert read_phase.jvm_key_check(spark)
+    lines = ['{"a": 1}', '{"a": 1, "b": 2}', '{"dims": {"w": 1, "h": 2}}', '{"items": [{"sku": "x", "qty": 1}]}',
+             '{"m": {"k": 1}}', '{"café": "x"}', None]
+    df = spark.createDataFrame([(line,) for line in lines], "value string")
+    jvm = [r["__unknown"] for r in pt.with_unknown_keys(df, SCHEMA, True)[0].collect()]
+    fallback = [r["__unknown"] for r in pt.with_unknown_keys(df, SCHEMA, False)[0].collect()]
+    assert jvm == ["", ".b", ".dims.h", ".items[].qty", "", "", ""]
+    assert [found[0] if found else "" for found in fallback] == jvm
+
+
+def test_without_the_helper_on_the_classpath_the_job_says_so_and_falls_back(spark, monkeypatch, capsys):
+    monkeypatch.setattr(pt, "JVM_KEY_CHECK", "io.github.cdk_event_driven_glue_workflow.ingest.Missing")
+    assert read_phase.jvm_key_check(spark) is False
+    assert "is not on the classpath" in capsys.readouterr().out
+    monkeypatch.undo()
+    assert read_phase.jvm_key_check(spark) is True
