@@ -68,24 +68,41 @@ def test_a_column_first_seen_beyond_the_sampled_bytes_is_added(spark, lake, aws,
     assert (stats["rows_in"], stats["rows_out"], stats["rows_rejected"]) == (1501, 1501, 0)
 
 
-def test_a_nested_key_first_seen_beyond_the_sampled_bytes_is_not_dropped(spark, lake, aws, key_check, capsys):
-    _run(spark, lake, aws, lake.put("in/a.jsonl", jsonl([{"id": 1, "name": "a", "dims": {"w": 1}}])))
+def test_a_nested_key_first_seen_beyond_the_sampled_bytes_widens_the_struct(spark, lake, aws, key_check, capsys):
+    _run(spark, lake, aws, lake.put("in/a.jsonl", jsonl([{"id": -1, "name": "a", "dims": {"w": 1}}])))
     late = lake.put("in/b.jsonl", _long_file(_filler(1500, dims={"w": 2}),
                                              [{"id": 9999, "name": "late", "dims": {"w": 3, "depth": 4}}]))
     capsys.readouterr()
     stats = _run(spark, lake, aws, late)
     assert "keys the table lacks (.dims.depth)" in capsys.readouterr().out
-    # The new nested field is either in the table with its value, or the row is rejected
-    # with its reason: never written without it.
+    assert _columns(aws)["dims"] == "struct<w:bigint,depth:bigint>"
     rows = {r["id"]: r for r in lake.output_rows()}
-    if 9999 in rows:
-        assert rows[9999]["dims"]["depth"] == 4
-        assert "depth" in _columns(aws)["dims"]
-    else:
-        [rejected] = [r for r in lake.rejected_records() if '"id": 9999' in r["raw_record"]]
-        assert "dims" in rejected["reason"]
-        assert stats["rows_rejected"] == 1
-    assert stats["rows_in"] == 1501
+    assert rows[9999]["dims"] == {"w": 3, "depth": 4}
+    assert rows[0]["dims"] == {"w": 2, "depth": None}
+    assert rows[-1]["dims"] == {"w": 1, "depth": None}    # the first run's file, written before
+    assert (stats["rows_in"], stats["rows_out"], stats["rows_rejected"]) == (1501, 1501, 0)
+
+
+def test_without_the_catalog_the_state_schema_widens_the_struct_too(spark, lake, key_check):
+    run_job(spark, lake.args(input_files=lake.put("in/a.jsonl", jsonl([{"id": 1, "items": [{"sku": "a"}]}]))["uri"]))
+    late = lake.put("in/b.jsonl", jsonl([{"id": 2, "items": [{"sku": "b", "qty": 2}]}]))
+    stats = run_job(spark, lake.args(input_files=late["uri"]))
+    assert stats["rows_out"] == 1
+    assert {r["id"]: r["items"] for r in lake.output_rows()}[2] == [{"sku": "b", "qty": 2}]
+    third = run_job(spark, lake.args(input_files=lake.put("in/c.jsonl", jsonl([{"id": 3, "items": [{"sku": "c"}]}]))["uri"]))
+    assert third["read_path"] == "known-schema"           # the widened struct is the table's now
+
+
+@pytest.mark.parametrize("table_format", ["ICEBERG"], indirect=True)
+def test_an_iceberg_table_gains_the_nested_field_by_its_path(spark, lake, key_check):
+    run_job(spark, lake.args(input_files=lake.put("in/a.jsonl", jsonl([{"id": 1, "dims": {"w": 1}}]))["uri"]))
+    late = lake.put("in/b.jsonl", _long_file(_filler(1500, dims={"w": 2}), [{"id": 9999, "dims": {"w": 3, "depth": 4}}]))
+    stats = run_job(spark, lake.args(input_files=late["uri"]))
+    assert stats["rows_out"] == 1501
+    dims = spark.table(lake.table_ident).schema["dims"].dataType
+    assert [f.name for f in dims.fields] == ["w", "depth"]
+    [row] = spark.table(lake.table_ident).where("id = 9999").collect()
+    assert row["dims"].asDict() == {"w": 3, "depth": 4}
 
 
 def test_a_type_conflict_beyond_the_sampled_bytes_is_rejected_with_its_reason(spark, lake, aws, key_check):
@@ -110,6 +127,22 @@ SCHEMA = T.StructType([
     T.StructField("café", T.StringType()),
     T.StructField("𝔘nit", T.StringType()),
 ])
+
+
+@pytest.mark.parametrize("old,new,expected", [
+    ("struct<w:bigint>", "struct<w:bigint,depth:bigint>", [(("c", "depth"), "bigint")]),
+    ("array<struct<sku:string>>", "array<struct<sku:string,qty:bigint>>", [(("c", "element", "qty"), "bigint")]),
+    ("struct<a:struct<b:bigint>>", "struct<a:struct<b:bigint,c:string>,d:double>",
+     [(("c", "a", "c"), "string"), (("c", "d"), "double")]),
+    ("struct<w:bigint>", "struct<w:bigint>", []),
+    ("struct<w:bigint>", "struct<w:string>", None),         # a type change is not an addition
+    ("struct<w:bigint,h:bigint>", "struct<h:bigint,w:bigint>", None),
+    ("struct<w:bigint,h:bigint>", "struct<w:bigint>", None),
+])
+def test_added_nested_fields_are_additions_only(old, new, expected):
+    found = pt.added_nested_fields(pt.hive_to_spark(old), pt.hive_to_spark(new), ("c",))
+    assert (None if found is None else [(path, t.simpleString()) for path, t in found]) == expected
+    assert pt.widens_nested(old, new) is bool(expected)
 
 
 def test_the_key_spec_counts_utf16_units_and_nests_structs_and_arrays_of_structs():

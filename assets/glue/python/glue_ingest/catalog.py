@@ -1,6 +1,8 @@
 """Glue Data Catalog maintenance of the output table, through boto3."""
 from urllib.parse import unquote
 
+from .transforms import widens_nested
+
 
 class Catalog:
     """Glue Data Catalog table maintenance through boto3."""
@@ -40,7 +42,8 @@ class Catalog:
         }
 
     def ensure_table(self, columns):
-        """Create the table, or append columns it lacks. columns: [(name, type)]."""
+        """Create the table, or append columns it lacks and give a struct column the
+        fields a batch added to it. columns: [(name, type)]; returns the names changed."""
         wanted = [{"Name": n, "Type": t} for n, t in columns
                   if n.lower() not in {p.lower() for p in self.partition_columns}]
         table = self.get_table()
@@ -56,15 +59,19 @@ class Catalog:
         existing = table["StorageDescriptor"].get("Columns", [])
         known = {c["Name"].lower() for c in existing}
         added = [c for c in wanted if c["Name"].lower() not in known]
-        if added:
+        new_types = {c["Name"].lower(): c["Type"] for c in wanted}
+        widened = [dict(c, Type=new_types[c["Name"].lower()]) if widens_nested(
+            c["Type"], new_types.get(c["Name"].lower(), c["Type"])) else c for c in existing]
+        changed = [c for c, before in zip(widened, existing) if c is not before]
+        if added or changed:
             sd = dict(table["StorageDescriptor"])
-            sd["Columns"] = existing + added
+            sd["Columns"] = widened + added
             table_input = {k: table[k] for k in (
                 "Name", "Description", "Owner", "Retention", "PartitionKeys", "TableType",
                 "Parameters") if k in table}
             table_input["StorageDescriptor"] = sd
             self.glue.update_table(DatabaseName=self.database, TableInput=table_input)
-        return [c["Name"] for c in added]
+        return [c["Name"] for c in changed + added]
 
     def add_partitions(self, partition_dirs):
         """Register partitions (relative dirs "k=v/k2=v2"); ignore existing ones."""

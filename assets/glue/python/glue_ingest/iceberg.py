@@ -80,7 +80,7 @@ class IcebergTable:
         return {r["run_id"] for r in rows if r["run_id"] in run_ids}
 
     def ensure(self, schema):
-        """Creates the table (returns True) or adds the columns it lacks, by name."""
+        """Creates the table (returns True) or adds the columns it lacks, by name, at any depth."""
         if not self.exists():
             columns = ", ".join("`%s` %s" % (f.name, f.dataType.simpleString()) for f in schema.fields)
             partitioned = " PARTITIONED BY (%s)" % ", ".join(self.partitioning) if self.partitioning else ""
@@ -95,12 +95,19 @@ class IcebergTable:
                 % (self.ident, columns, partitioned, location))
             log("created Iceberg table %s" % self.ident)
             return True
-        existing = {f.name.lower() for f in self.spark.table(self.ident).schema.fields}
-        added = [f for f in schema.fields if f.name.lower() not in existing]
+        existing = {f.name.lower(): f for f in self.spark.table(self.ident).schema.fields}
+        added = [((f.name,), f.dataType) for f in schema.fields if f.name.lower() not in existing]
+        for field in schema.fields:
+            before = existing.get(field.name.lower())
+            if before is not None:
+                # A struct column gains the fields a batch added to it (Iceberg adds nested
+                # columns by path: dims.depth, items.element.qty).
+                added += pt.added_nested_fields(before.dataType, field.dataType, (before.name,)) or []
         if added:
             self.spark.sql("ALTER TABLE %s ADD COLUMNS (%s)" % (self.ident, ", ".join(
-                "`%s` %s" % (f.name, f.dataType.simpleString()) for f in added)))
-            log("added columns %s to %s" % ([f.name for f in added], self.ident))
+                "%s %s" % (".".join("`%s`" % part.replace("`", "``") for part in path), data_type.simpleString())
+                for path, data_type in added)))
+            log("added columns %s to %s" % ([".".join(path) for path, _ in added], self.ident))
         return False
 
     def append(self, df, run_id, sources):

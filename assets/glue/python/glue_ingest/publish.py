@@ -84,8 +84,9 @@ def update_catalog(ctx, published):
     current = ctx.storage.read_json(uri) if ctx.storage.exists(uri) else {}
     partition_lower = {p.lower() for p in cfg.partition_columns}
     for name, hive_type in columns:
-        if name.lower() not in partition_lower:
-            current.setdefault(name.lower(), hive_type)
+        key = name.lower()
+        if key not in partition_lower and (key not in current or pt.widens_nested(current[key], hive_type)):
+            current[key] = hive_type
     ctx.storage.write_json(uri, current)
 
 

@@ -417,13 +417,62 @@ def known_read_schema(table_types, sample_schema, partition_columns=()):
     return T.StructType(fields)
 
 
+def with_new_nested_fields(table_type, inferred):
+    """The table's type plus the struct fields ``inferred`` adds, at any depth.
+
+    The table's own fields keep their types and their order; new fields follow them
+    (typed as inference gave them, widened like ``normalize_types``). Arrays of
+    structs are merged element by element; any other pair is the table's type.
+    """
+    if isinstance(table_type, T.StructType) and isinstance(inferred, T.StructType):
+        seen = {f.name: f.dataType for f in inferred.fields}
+        fields = [T.StructField(f.name, with_new_nested_fields(f.dataType, seen[f.name]) if f.name in seen
+                                else f.dataType, True) for f in table_type.fields]
+        own = {f.name for f in table_type.fields}
+        fields += [T.StructField(f.name, _normalize_type(f.dataType), True)
+                   for f in inferred.fields if f.name not in own and f.name != CORRUPT_COLUMN]
+        return T.StructType(fields)
+    if isinstance(table_type, T.ArrayType) and isinstance(inferred, T.ArrayType):
+        return T.ArrayType(with_new_nested_fields(table_type.elementType, inferred.elementType), True)
+    return table_type
+
+
+def added_nested_fields(old, new, path=()):
+    """The struct fields ``new`` adds to ``old`` as [(path, type)], path the field names
+    from the column down (``element`` for an array's items, as Iceberg names them); None
+    when ``new`` is not ``old`` with fields added (another change, or a field removed)."""
+    if isinstance(old, T.StructType) and isinstance(new, T.StructType):
+        names = [f.name for f in old.fields]
+        if [f.name for f in new.fields[:len(names)]] != names:
+            return None
+        added = []
+        for before, after in zip(old.fields, new.fields):
+            inner = added_nested_fields(before.dataType, after.dataType, path + (before.name,))
+            if inner is None:
+                return None
+            added += inner
+        return added + [(path + (f.name,), f.dataType) for f in new.fields[len(names):]]
+    if isinstance(old, T.ArrayType) and isinstance(new, T.ArrayType):
+        return added_nested_fields(old.elementType, new.elementType, path + ("element",))
+    return [] if old.simpleString() == new.simpleString() else None
+
+
+def widens_nested(old_hive, new_hive):
+    """Whether the Hive type ``new_hive`` is ``old_hive`` with struct fields added."""
+    if old_hive == new_hive:
+        return False
+    added = added_nested_fields(hive_to_spark(old_hive), hive_to_spark(new_hive))
+    return bool(added)
+
+
 def evolved_read_schema(table_types, inferred, partition_columns=()):
     """The table's columns with the table's types, then the inferred columns it lacks.
 
     Used when a batch brings new columns: they take the types full inference
     gave them (widened like ``normalize_types``), while existing columns keep
-    the table's, so a value that does not fit is rejected row by row. None
-    when nesting the unknown-key check cannot cover is involved.
+    the table's, so a value that does not fit is rejected row by row. A struct
+    column also gains the fields the batch adds to it (``dims.depth``), at any
+    depth. None when nesting the unknown-key check cannot cover is involved.
     """
     schema = known_read_schema(table_types, None, partition_columns) if table_types else T.StructType([])
     if schema is None:
@@ -432,7 +481,10 @@ def evolved_read_schema(table_types, inferred, partition_columns=()):
     fields = []
     for field in schema.fields:
         seen = by_lower.get(field.name.lower())
-        fields.append(T.StructField(seen.name if seen is not None else field.name, field.dataType, True))
+        if seen is None:
+            fields.append(field)
+        else:
+            fields.append(T.StructField(seen.name, with_new_nested_fields(field.dataType, seen.dataType), True))
     known = {f.name.lower() for f in fields} | {SOURCE_COLUMN.lower(), INGESTED_COLUMN.lower()}
     known |= {p.lower() for p in partition_columns}
     for name, field in by_lower.items():
