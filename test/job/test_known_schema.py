@@ -156,7 +156,7 @@ def test_the_key_spec_counts_utf16_units_and_nests_structs_and_arrays_of_structs
     ('{"a": 1, "b": 2}', ".b"),
     ('{"dims": {"w": 1, "h": 2}}', ".dims.h"),
     ('{"items": [{"sku": "x"}, {"sku": "y", "qty": 1}]}', ".items[].qty"),
-    ('{"items": [[{"zz": 1}]]}', ".items[].zz"),
+    ('{"items": [[{"zz": 1}]]}', ".items[][].zz"),
     ('{"dims": [{"w": 1}, {"v": 2}]}', ".dims[].v"),
     ('{"m": {"any": {"deep": 1}}}', ""),                  # a map's keys are data
     ('{"a": {"x": 1}}', ""),                              # inside a scalar column: not looked into
@@ -164,6 +164,9 @@ def test_the_key_spec_counts_utf16_units_and_nests_structs_and_arrays_of_structs
     ('{"café": "x", "𝔘nit": "y"}', ""),
     ('{"a": "text with \\"b\\": 1 inside"}', ""),         # a quoted colon is not a key
     ('{"q\\"": 1}', '.q"'),
+    ('{"a": "x\\"y", "b": 1}', ".b"),                  # an escaped quote inside a value
+    ('{"a": "ends with \\\\", "new": 1}', ".new"),    # an escaped backslash before the quote
+    ('{"a": "\\u0022", "dims": {"w": 1, "x\\ty": 2}}', ".dims.x\ty"),
     ('{"": 1}', "."),                                     # the empty key still has a path
     ('{"a" :\t1 ,\n "new" : 2}', ".new"),                 # whitespace JSON allows
     ('[{"a": 1}, {"z": 1}]', ".z"),
@@ -194,3 +197,36 @@ def test_without_the_helper_on_the_classpath_the_job_says_so_and_falls_back(spar
     assert "is not on the classpath" in capsys.readouterr().out
     monkeypatch.undo()
     assert read_phase.jvm_key_check(spark) is True
+
+
+# ------------------------------------------------------------------ driver-side helpers of the one pass
+
+def test_rows_find_their_input_by_name_or_by_the_decoded_name(spark, tmp_path):
+    from pyspark.sql import functions as F
+
+    paths = []
+    for name in ("a.json", "b c.json", "d+e.json"):
+        (tmp_path / name).write_text('{"x": 1}\n{"x": 2}\n')
+        paths.append(str(tmp_path / name))
+    df = spark.read.text([read_phase.glob_escape(p) for p in paths])
+    got = sorted(r["i"] for r in df.select(pt.input_index(paths).alias("i")).collect())
+    assert got == [0, 0, 1, 1, 2, 2]
+    # A name reported differently from the prediction is found by its decoded path...
+    wrong = [p + "-not-predicted" for p in paths]
+    monkey = pt.hadoop_uri_string
+    try:
+        pt.hadoop_uri_string = lambda p: monkey(p) + "-not-predicted"
+        got = sorted(r["i"] for r in df.select(pt.input_index(paths).alias("i")).collect())
+    finally:
+        pt.hadoop_uri_string = monkey
+    assert got == [0, 0, 1, 1, 2, 2]
+    # ...and a file not among the inputs gets no index at all.
+    assert df.select(pt.input_index(wrong).alias("i")).where(F.col("i").isNotNull()).count() == 0
+
+
+def test_the_sample_schema_matches_sparks_inference(spark):
+    lines = ['{"id": 1, "dims": {"w": 1}, "tags": [], "price": 2}',
+             '{"id": 2, "dims": {"h": 2}, "tags": ["a"], "price": 2.5, "flag": true, "note": null}',
+             'not json', '[1, 2]']
+    inferred = spark.read.json(spark.sparkContext.parallelize(lines[:2], 1)).schema
+    assert pt.sample_schema(lines).simpleString() == inferred.simpleString()

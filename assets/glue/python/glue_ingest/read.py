@@ -217,13 +217,16 @@ def jvm_key_check(spark):
     return cache[1]
 
 
-def _sample_schema(ctx, recs):
-    """The schema Spark infers from the sampled complete lines of every file (a small job)."""
-    lines = [line for r in recs for line in r.get("sample_lines", [])]
-    if not lines:
-        return None
-    rdd = ctx.spark.sparkContext.parallelize(lines, 1)
-    return ctx.spark.read.option("mode", "PERMISSIVE").json(rdd).schema
+#: The sampled lines inferred on the driver, across all files of a read: a hint that
+#: spares a wasted pass when new keys show early; the per-line check is the guarantee.
+SAMPLE_LINES = 2000
+
+
+def _sample_schema(recs):
+    """The schema inferred from the first sampled lines of every file (on the driver)."""
+    per_file = max(5, SAMPLE_LINES // max(1, len(recs)))
+    lines = [line for r in recs for line in r.get("sample_lines", [])[:per_file]]
+    return pt.sample_schema(lines) if lines else None
 
 
 def read_known(ctx, recs, schema):
@@ -235,13 +238,7 @@ def read_known(ctx, recs, schema):
 
     spark = ctx.spark
     uris = [r["uri"] for r in recs]
-    exact, decoded = [], []
-    for i, rec in enumerate(recs):
-        path = ctx.storage.spark_path(rec["read_uri"])
-        exact += [F.lit(pt.hadoop_uri_string(path)), F.lit(i)]
-        decoded += [F.lit(pt.spark_key(path)), F.lit(i)]
-    index = F.coalesce(F.create_map(*exact)[F.input_file_name()],
-                       F.create_map(*decoded)[pt.normalized_input_path()])
+    index = pt.input_index([ctx.storage.spark_path(rec["read_uri"]) for rec in recs])
     text = spark.read.text(_paths(ctx, recs)).withColumn("__idx", index)
     parsed = pt.parse_json_lines(text, schema)
     bad = F.col("__row.%s" % pt.CORRUPT_COLUMN).isNotNull()
@@ -294,7 +291,7 @@ def _read_json_lines_with_table_types(ctx, recs, table_types):
     the inferring read (struct changes are conflicts there).
     """
     partitions = [] if ctx.cfg.iceberg else ctx.cfg.partition_columns
-    schema = pt.known_read_schema(table_types, _sample_schema(ctx, recs), partitions)
+    schema = pt.known_read_schema(table_types, _sample_schema(recs), partitions)
     if schema is not None:
         outcome = read_known(ctx, recs, schema)
         if outcome is not None:

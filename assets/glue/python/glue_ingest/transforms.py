@@ -4,6 +4,7 @@ Every function here takes DataFrames (or Spark types) and returns DataFrames
 (or plain values). Nothing here touches AWS, Glue or the filesystem, so the
 functions run the same on AWS Glue and on a laptop.
 """
+import json
 import math
 import re
 from functools import reduce
@@ -256,6 +257,19 @@ def hadoop_uri_string(path):
     return scheme + "".join(out)
 
 
+def input_index(paths):
+    """The position in ``paths`` (Spark paths of the inputs) of each row's input file.
+
+    The name Spark reports is looked up among the predicted names first; a name
+    reported differently from the prediction is decoded and looked up by its
+    normalized path. Null for a file not in ``paths``.
+    """
+    exact = [item for i, p in enumerate(paths) for item in (F.lit(hadoop_uri_string(p)), F.lit(i))]
+    decoded = [item for i, p in enumerate(paths) for item in (F.lit(spark_key(p)), F.lit(i))]
+    return F.coalesce(F.create_map(*exact)[F.input_file_name()],
+                      F.create_map(*decoded)[normalized_input_path()])
+
+
 def spark_key(path):
     """The normalized path Spark reports for an input (see normalized_input_path)."""
     return path if path.startswith("s3://") else __import__("os").path.normpath(path)
@@ -384,6 +398,70 @@ def _fits_into(sample, table):
             return isinstance(table, T.StringType)
         return _fits_into(sample.elementType, table.elementType)
     return True
+
+
+def json_value_type(value):
+    """The Spark type JSON inference gives one parsed JSON value (fields sorted by name)."""
+    if value is None:
+        return T.NullType()
+    if isinstance(value, bool):
+        return T.BooleanType()
+    if isinstance(value, int):
+        return T.LongType() if -2 ** 63 <= value < 2 ** 63 else T.DecimalType(38, 0)
+    if isinstance(value, float):
+        return T.DoubleType()
+    if isinstance(value, list):
+        element = T.NullType()
+        for item in value:
+            element = merge_json_types(element, json_value_type(item))
+        return T.ArrayType(T.StringType() if isinstance(element, T.NullType) else element, True)
+    if isinstance(value, dict):
+        return T.StructType([T.StructField(k, json_value_type(v), True) for k, v in sorted(value.items())])
+    return T.StringType()
+
+
+def merge_json_types(a, b):
+    """Two inferred types as one, the way Spark's inference merges records."""
+    if isinstance(a, T.NullType):
+        return b
+    if isinstance(b, T.NullType) or a == b:
+        return a
+    if isinstance(a, T.StructType) and isinstance(b, T.StructType):
+        fields = {f.name: f.dataType for f in a.fields}
+        for f in b.fields:
+            fields[f.name] = merge_json_types(fields[f.name], f.dataType) if f.name in fields else f.dataType
+        return T.StructType([T.StructField(k, v, True) for k, v in sorted(fields.items())])
+    if isinstance(a, T.ArrayType) and isinstance(b, T.ArrayType):
+        return T.ArrayType(merge_json_types(a.elementType, b.elementType), True)
+    numeric = (T.LongType, T.DoubleType, T.DecimalType)
+    if isinstance(a, numeric) and isinstance(b, numeric):
+        return T.DoubleType()
+    return T.StringType()
+
+
+def sample_schema(lines):
+    """The schema JSON inference gives these JSON Lines, computed on the driver (no Spark
+    job): objects only; lines that are not JSON objects are left to the parse."""
+    merged = T.StructType([])
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            merged = merge_json_types(merged, json_value_type(record))
+    return _null_as_string(merged)
+
+
+def _null_as_string(data_type):
+    """Inference ends by typing what was only ever null as string, at any depth."""
+    if isinstance(data_type, T.NullType):
+        return T.StringType()
+    if isinstance(data_type, T.StructType):
+        return T.StructType([T.StructField(f.name, _null_as_string(f.dataType), True) for f in data_type.fields])
+    if isinstance(data_type, T.ArrayType):
+        return T.ArrayType(_null_as_string(data_type.elementType), True)
+    return data_type
 
 
 def known_read_schema(table_types, sample_schema, partition_columns=()):

@@ -1,10 +1,5 @@
 package io.github.cdk_event_driven_glue_workflow.ingest;
 
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
 /**
  * Finds a key of a JSON text that a schema does not name, in one scan of the text.
  *
@@ -25,9 +20,52 @@ import java.util.Map;
  * found before the scan lost its way: the parse flags such a line as corrupt anyway.
  */
 public final class JsonKeys {
-  /** A struct's known keys; {@code null} values stand for fields whose inside is not checked. */
-  private static final class Struct {
-    final Map<String, Struct> fields = new HashMap<>();
+  /**
+   * A struct's known keys, in an open-addressing table that a key is looked up in
+   * straight from the line's characters (no substring, no allocation per key).
+   * A {@code null} child stands for a field whose inside is not checked.
+   */
+  static final class Struct {
+    private String[] keys = new String[8];
+    private Struct[] children = new Struct[8];
+    private int size;
+
+    void put(String key, Struct child) {
+      if ((size + 1) * 2 > keys.length) {
+        String[] oldKeys = keys;
+        Struct[] oldChildren = children;
+        keys = new String[oldKeys.length * 2];
+        children = new Struct[oldKeys.length * 2];
+        size = 0;
+        for (int i = 0; i < oldKeys.length; i++) {
+          if (oldKeys[i] != null) {
+            put(oldKeys[i], oldChildren[i]);
+          }
+        }
+      }
+      int slot = slot(key, 0, key.length());
+      if (keys[slot] == null) {
+        size++;
+      }
+      keys[slot] = key;
+      children[slot] = child;
+    }
+
+    /** The slot of the key s[start, end): where it is, or the empty slot it would take. */
+    int slot(String s, int start, int end) {
+      int hash = 0;
+      for (int i = start; i < end; i++) {
+        hash = 31 * hash + s.charAt(i);
+      }
+      int mask = keys.length - 1;
+      int slot = (hash ^ (hash >>> 16)) & mask;
+      int length = end - start;
+      while (keys[slot] != null
+          && !(keys[slot].length() == length && keys[slot].regionMatches(0, s, start, length))) {
+        slot = (slot + 1) & mask;
+      }
+      return slot;
+    }
   }
 
   private static volatile String lastSpec;
@@ -87,50 +125,52 @@ public final class JsonKeys {
         }
         i++;
       }
-      into.fields.put(name, inner);
+      into.put(name, inner);
     }
     return i;
   }
 
-  /** One open object or array of the scan, with the struct its keys are checked against. */
-  private static final class Level {
-    final boolean object;
-    final Struct struct;   // null: nothing below is checked
-    final String prefix;   // what the path of a key directly inside starts with
-
-    Level(boolean object, Struct struct, String prefix) {
-      this.object = object;
-      this.struct = struct;
-      this.prefix = prefix;
-    }
-  }
-
+  /**
+   * The scan: one pass over the characters, keeping per open object or array the
+   * struct its keys are checked against ({@code null}: not checked) and the known key
+   * that opened it (to write the path of an unknown key, the only thing it allocates).
+   */
   static String scan(Struct root, String s) {
-    List<Level> stack = new ArrayList<>();
     int n = s.length();
+    Struct[] structs = new Struct[16];
+    String[] openedBy = new String[16];
+    boolean[] object = new boolean[16];
+    int depth = 0;                 // open levels
+    Struct value = null;           // the struct of the last key's field, for a '{' or '[' after it
+    String valueKey = null;
+    int backslash = s.indexOf('\\');   // the next backslash at or after a string's start, -1 for none
     int i = 0;
-    // The field of the last key read: what a '{' or '[' right after it opens.
-    Struct value = null;
-    String valuePath = "";
     while (i < n) {
       char c = s.charAt(i);
       if (c == '"') {
         int start = i + 1;
-        int j = start;
-        boolean escaped = false;
-        while (j < n && s.charAt(j) != '"') {
-          if (s.charAt(j) == '\\') {
-            escaped = true;
-            j++;
-          }
-          j++;
+        // The closing quote by String.indexOf (vectorized by the JVM); the character
+        // loop runs only for a string with a backslash in it.
+        if (backslash >= 0 && backslash < start) {
+          backslash = s.indexOf('\\', start);
         }
-        if (j >= n) {
+        int j = s.indexOf('"', start);
+        boolean escaped = backslash >= 0 && j > backslash;
+        if (escaped) {
+          j = backslash;
+          while (j < n) {
+            char d = s.charAt(j);
+            if (d == '"') {
+              break;
+            }
+            j += d == '\\' ? 2 : 1;
+          }
+        }
+        if (j < 0 || j >= n) {
           return null;   // an unterminated string: not JSON
         }
         i = j + 1;
-        Level top = stack.isEmpty() ? null : stack.get(stack.size() - 1);
-        if (top == null || !top.object) {
+        if (depth == 0 || !object[depth - 1]) {
           continue;      // a string in an array, or a lone string
         }
         int k = i;
@@ -142,47 +182,75 @@ public final class JsonKeys {
         }
         i = k + 1;
         value = null;
-        if (top.struct == null) {
+        valueKey = null;
+        Struct struct = structs[depth - 1];
+        if (struct == null) {
           continue;
         }
-        String key = escaped ? unescape(s, start, j) : s.substring(start, j);
-        if (key == null) {
-          return null;
+        String key = null;
+        int slot;
+        if (escaped) {
+          key = unescape(s, start, j);
+          if (key == null) {
+            return null;
+          }
+          slot = struct.slot(key, 0, key.length());
+        } else {
+          slot = struct.slot(s, start, j);
         }
-        if (!top.struct.fields.containsKey(key)) {
-          return top.prefix + "." + key;
+        if (struct.keys[slot] == null) {
+          return path(openedBy, object, depth) + "." + (key != null ? key : s.substring(start, j));
         }
-        value = top.struct.fields.get(key);
-        valuePath = top.prefix + "." + key;
+        value = struct.children[slot];
+        valueKey = struct.keys[slot];
         continue;
       }
       if (c == '{' || c == '[') {
-        Level top = stack.isEmpty() ? null : stack.get(stack.size() - 1);
-        Level level;
-        if (top == null) {
-          level = new Level(c == '{', root, "");
-        } else if (!top.object) {
-          level = new Level(c == '{', top.struct, top.prefix);   // an element of an array
-        } else if (value == null) {
-          level = new Level(c == '{', null, "");
-        } else {
-          level = new Level(c == '{', value, valuePath + (c == '{' ? "" : "[]"));
+        if (depth == structs.length) {
+          structs = java.util.Arrays.copyOf(structs, depth * 2);
+          openedBy = java.util.Arrays.copyOf(openedBy, depth * 2);
+          object = java.util.Arrays.copyOf(object, depth * 2);
         }
-        stack.add(level);
+        if (depth == 0) {
+          structs[0] = root;
+          openedBy[0] = null;
+        } else if (!object[depth - 1]) {
+          structs[depth] = structs[depth - 1];   // an element of an array
+          openedBy[depth] = null;
+        } else {
+          structs[depth] = value;
+          openedBy[depth] = value == null ? null : valueKey;
+        }
+        object[depth] = c == '{';
+        depth++;
         value = null;
         i++;
         continue;
       }
       if (c == '}' || c == ']') {
-        if (stack.isEmpty()) {
+        if (depth == 0) {
           return null;
         }
-        stack.remove(stack.size() - 1);
+        depth--;
         value = null;
       }
       i++;
     }
     return null;
+  }
+
+  /** The jq path of the innermost open object (".dims", ".items[]", "" at the top). */
+  private static String path(String[] openedBy, boolean[] object, int depth) {
+    StringBuilder path = new StringBuilder();
+    for (int level = 1; level < depth; level++) {
+      if (openedBy[level] != null) {
+        path.append('.').append(openedBy[level]);
+      }
+      if (!object[level]) {
+        path.append("[]");
+      }
+    }
+    return path.toString();
   }
 
   private static boolean isSpace(char c) {
