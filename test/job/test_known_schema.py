@@ -230,3 +230,13 @@ def test_the_sample_schema_matches_sparks_inference(spark):
              'not json', '[1, 2]']
     inferred = spark.read.json(spark.sparkContext.parallelize(lines[:2], 1)).schema
     assert pt.sample_schema(lines).simpleString() == inferred.simpleString()
+
+
+def test_lines_that_are_json_but_not_objects_are_rejected_not_lost(spark, lake, aws, key_check):
+    _run(spark, lake, aws, lake.put("in/a.jsonl", jsonl([{"id": 1, "name": "a"}])))
+    obj = lake.put("in/b.jsonl", '{"id": 2, "name": "b"}\nnull\n123\n"text"\n[1, 2]\n{"id": 3, "name": "c"}\n')
+    stats = _run(spark, lake, aws, obj)
+    written = sorted(r["id"] for r in lake.output_rows())
+    assert written == [1, 2, 3]
+    assert (stats["rows_in"], stats["rows_out"], stats["rows_rejected"]) == (6, 2, 4)
+    assert sorted(r["raw_record"] for r in lake.rejected_records()) == sorted(['null', '123', '"text"', '[1, 2]'])

@@ -21,13 +21,16 @@ def test_burst_of_50_small_files_gives_one_output_file(spark, lake):
 
 
 def test_output_file_count_follows_total_input_bytes(spark, lake):
+    # Four target sizes of input on the suite's 2 cores: 4 files, two waves of 2 writers
+    # (a count that is not a multiple of the cores is rounded to one: test_units).
+    assert spark.sparkContext.defaultParallelism == 2
     objs = [lake.put("in/f%d.jsonl" % i, jsonl([{"id": i * 1000 + j, "pad": "p" * 100}
-                                                  for j in range(100)])) for i in range(3)]
+                                                  for j in range(100)])) for i in range(4)]
     total = sum(o["size"] for o in objs)
-    target_mb = total / 3.0 / (1024 * 1024) * 1.01
+    target_mb = total / 4.0 / (1024 * 1024) * 1.01
     stats = _replay(spark, lake, objs, target_file_size_mb="%.6f" % target_mb)
-    assert stats["output_files"] == 3 == len(lake.output_files())
-    assert len(lake.output_rows()) == 300
+    assert stats["output_files"] == 4 == len(lake.output_files())
+    assert len(lake.output_rows()) == 400
 
 
 def test_parquet_is_snappy_in_ingest_date_partition_with_run_prefix(spark, lake):

@@ -38,16 +38,6 @@ def staged_files(ctx):
             if u.endswith(".parquet") and not u.rsplit("/", 1)[-1].startswith(".")]
 
 
-def staged_counts(ctx):
-    """Rows per source file, read back from the staged Parquet (one column)."""
-    if not staged_files(ctx):
-        return []
-    staged = ctx.spark.read.parquet(ctx.storage.spark_path(data_root(ctx)))
-    rows = staged.groupBy(pt.SOURCE_COLUMN).count().collect()
-    return [{pt.SOURCE_COLUMN: r[pt.SOURCE_COLUMN], "rows_in": r["count"], "rows_rejected": 0}
-            for r in rows]
-
-
 def publish(ctx):
     """Copies staged files to the table location; returns (destinations, partition dirs)."""
     staging = data_root(ctx)

@@ -168,9 +168,9 @@ def load(ctx, groups, table_types, allow_fast=True):
     """Reads the groups with inference; returns (Outcome, per-file counts).
 
     Fast path: when no row can be rejected (clean JSON, no type conflict), the
-    rows are written to staging in the same pass and the counts come from the
-    staged Parquet. Otherwise the parsed rows are cached once and one aggregate
-    gives the counts.
+    rows are written to staging in the same pass, which also counts them per file
+    (an observation: the staged output is never read back). Otherwise the parsed
+    rows are cached once and one aggregate gives the counts.
     """
     from . import publish
 
@@ -182,9 +182,13 @@ def load(ctx, groups, table_types, allow_fast=True):
     df, conflicts = pt.resolve_type_conflicts(df, table_types, ctx.cfg.partition_columns)
     total_bytes = sum(r["bytes"] for recs in groups.values() for r in recs)
     if allow_fast and not conflicts and all(clean for _, clean in read):
-        publish.stage_output(ctx, df, total_bytes)
+        recs = [r for v in groups.values() for r in v]
+        counted, rows_per_file = _observe_rows(ctx, df, recs)
+        publish.stage_output(ctx, counted, total_bytes)
         ctx.read_path = "fast"
-        return Outcome(staged=True, rejected=[]), publish.staged_counts(ctx)
+        counts = rows_per_file()
+        return Outcome(staged=True, rejected=[]), [
+            {pt.SOURCE_COLUMN: r["uri"], "rows_in": n, "rows_rejected": 0} for r, n in zip(recs, counts) if n]
     ctx.read_path = "checked"
     df = df.persist()
     ctx.loaded_bytes = total_bytes
@@ -301,6 +305,27 @@ def _read_json_lines_with_table_types(ctx, recs, table_types):
     if schema is None:
         return None
     return read_known(ctx, recs, schema)
+
+
+def _observe_rows(ctx, df, recs):
+    """``df`` observed while it is written: returns (df, a function giving the rows per
+    input of ``recs`` after the write). A row from an input ``recs`` does not name fails it."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    observation = Observation("rows-%s" % ctx.run_id)
+    index = pt.input_index([ctx.storage.spark_path(r["read_uri"]) for r in recs])
+    observed = df.withColumn("__idx", index).observe(
+        observation, F.to_json(F.histogram_numeric("__idx", F.lit(max(2, len(recs))))).alias("rows"),
+        F.count_if(F.col("__idx").isNull()).alias("stray")).drop("__idx")
+
+    def rows_per_file():
+        metrics = observation.get
+        if metrics["stray"]:
+            raise RuntimeError("%d rows came from an input this run did not name" % metrics["stray"])
+        return _histogram(metrics["rows"], len(recs))
+
+    return observed, rows_per_file
 
 
 def _histogram(text, n):
