@@ -8,7 +8,8 @@ The 100-file burst, converted four ways on one warmed-up SparkSession:
 1. ours: the default job (assets/glue), replay mode on local files, with
    quarantine, reconciliation, stats, metadata columns and exactly-once
    publishing, in the steady state of a pipeline: its table exists, so the
-   lines are parsed with the table's schema (a sampled check for new keys);
+   lines are parsed with the table's schema in one pass, every line checked
+   for keys the table lacks (by the job's JVM helper, as on Glue);
 2. ours, Iceberg: the same, appending one snapshot to an Iceberg table;
 3. guide-style: a job written like the S3 -> Lambda -> Glue guide's, with its
    repeated show()/count() actions and a window function, the peer baseline;
