@@ -240,3 +240,18 @@ def test_lines_that_are_json_but_not_objects_are_rejected_not_lost(spark, lake, 
     assert written == [1, 2, 3]
     assert (stats["rows_in"], stats["rows_out"], stats["rows_rejected"]) == (6, 2, 4)
     assert sorted(r["raw_record"] for r in lake.rejected_records()) == sorted(['null', '123', '"text"', '[1, 2]'])
+
+
+def test_lines_of_json_whitespace_only_are_not_records(spark, lake, aws, key_check):
+    _run(spark, lake, aws, lake.put("in/a.jsonl", jsonl([{"id": 1, "name": "a"}])))
+    obj = lake.put("in/b.jsonl", '{"id": 2, "name": "b"}\n\t\n   \n \t \n\n{"id": 3, "name": "c"}\n')
+    stats = _run(spark, lake, aws, obj)
+    assert sorted(r["id"] for r in lake.output_rows()) == [1, 2, 3]
+    assert (stats["rows_in"], stats["rows_out"], stats["rows_rejected"]) == (2, 2, 0)
+
+
+def test_on_a_first_run_whitespace_only_lines_are_not_records_either(spark, lake):
+    obj = lake.put("in/b.jsonl", '{"id": 2}\n\t\n   \n{"id": 3}\n')
+    stats = run_job(spark, lake.args(input_files=obj["uri"]))
+    assert sorted(r["id"] for r in lake.output_rows()) == [2, 3]
+    assert (stats["rows_in"], stats["rows_out"], stats["rows_rejected"]) == (2, 2, 0)

@@ -245,17 +245,20 @@ def read_known(ctx, recs, schema):
     index = pt.input_index([ctx.storage.spark_path(rec["read_uri"]) for rec in recs])
     text = spark.read.text(_paths(ctx, recs)).withColumn("__idx", index)
     parsed = pt.parse_json_lines(text, schema)
+    record = F.col("__row").isNotNull()                     # not a whitespace-only line
     bad = F.col("__row.%s" % pt.CORRUPT_COLUMN).isNotNull()
     parsed, unknown_paths = pt.with_unknown_keys(parsed, schema, jvm_key_check(spark))
     bins = F.lit(max(2, len(recs)))
     observation = Observation("read-%s" % ctx.run_id)
-    observed = parsed.observe(
+    # The raw line is not needed past the key check (rejected lines are fetched again),
+    # so it is not carried through the observation and the filter.
+    observed = parsed.select("__row", "__idx", "__unknown").observe(
         observation,
-        F.to_json(F.histogram_numeric("__idx", bins)).alias("rows"),
+        F.to_json(F.histogram_numeric(F.when(record, F.col("__idx")), bins)).alias("rows"),
         F.to_json(F.histogram_numeric(F.when(bad, F.col("__idx")), bins)).alias("bad"),
         unknown_paths.alias("unknown"),
         F.count_if(F.col("__idx").isNull()).alias("stray"))
-    accepted = observed.filter(~bad).select(
+    accepted = observed.filter(record & ~bad).select(
         *[F.col("__row.`%s`" % f.name).alias(f.name) for f in schema.fields],
         F.element_at(F.array(*[F.lit(u) for u in uris]), F.col("__idx") + 1).alias(pt.SOURCE_COLUMN),
         F.lit(None).cast("string").alias(pt.CORRUPT_COLUMN),

@@ -663,10 +663,12 @@ def with_unknown_keys(df, schema, jvm, value_col="value"):
 
 
 def parse_json_lines(text_df, schema, value_col="value"):
-    """Lines (non-blank, BOM stripped) parsed with ``schema`` in PERMISSIVE mode, keeping the raw text."""
+    """Lines (BOM stripped) parsed with ``schema`` in PERMISSIVE mode into ``__row``, keeping
+    the raw text. ``__row`` is null for a line of JSON whitespace only (no record); any
+    other line has a row, with ``_corrupt_record`` set when it does not parse."""
     value = F.col(value_col)
     value = F.when(value.startswith("\ufeff"), F.expr("substring(%s, 2)" % value_col)).otherwise(value)
-    lines = text_df.withColumn(value_col, value).filter(F.trim(F.col(value_col)) != "")
+    lines = text_df.withColumn(value_col, value)
     with_corrupt = T.StructType(list(schema.fields) + [T.StructField(CORRUPT_COLUMN, T.StringType(), True)])
     parsed = F.from_json(F.col(value_col), with_corrupt,
                          {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN})
