@@ -350,17 +350,18 @@ def extend_moto_with_glue_table_optimizers() -> Callable[[], None]:
         GLUE_TABLE_OPTIMIZERS[k] = self.parameters["TableOptimizerConfiguration"]
         return EmptyResult()
 
-    def update_table_optimizer(self: Any) -> Any:
+    def existing(self: Any) -> tuple[str, ...]:
         k = key(self)
         if k not in GLUE_TABLE_OPTIMIZERS:
             raise EntityNotFoundException(f"Table optimizer {k[-1]} not found")
-        GLUE_TABLE_OPTIMIZERS[k] = self.parameters["TableOptimizerConfiguration"]
+        return k
+
+    def update_table_optimizer(self: Any) -> Any:
+        GLUE_TABLE_OPTIMIZERS[existing(self)] = self.parameters["TableOptimizerConfiguration"]
         return EmptyResult()
 
     def get_table_optimizer(self: Any) -> Any:
-        k = key(self)
-        if k not in GLUE_TABLE_OPTIMIZERS:
-            raise EntityNotFoundException(f"Table optimizer {k[-1]} not found")
+        k = existing(self)
         return ActionResult({"CatalogId": k[2], "DatabaseName": k[3], "TableName": k[4], "TableOptimizer": {
             "type": k[5], "configuration": GLUE_TABLE_OPTIMIZERS[k]}})
 
