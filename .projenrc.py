@@ -121,13 +121,15 @@ project.npmignore.include("/.jsii.tabl.json")
 project.gitignore.exclude("/test/smoke/java/target/")
 
 # The default job's JVM helper (a static method Spark calls through `reflect`), built
-# before jsii compiles: the construct ships it on --extra-jars, so synth needs the jar.
+# as the first step of `compile` (which `build`, `test`, `wheel` and `demo` all run; they
+# spawn `compile` directly, not `pre-compile`): the construct ships it on --extra-jars,
+# so every synth needs the jar.
 job_jar = project.add_task(
     "build:job-jar",
     description="Compile the default job's JVM helper (assets/glue/jvm) into assets/glue/lib/glue-ingest-jvm.jar",
     exec="scripts/build-job-jar.sh",
 )
-project.tasks.try_find("pre-compile").spawn(job_jar)
+project.compile_task.prepend_spawn(job_jar)
 
 rosetta = project.add_task(
     "rosetta:extract",

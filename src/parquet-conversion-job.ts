@@ -46,7 +46,7 @@ const ICEBERG_PARTITION = new RegExp(`^(?:${COLUMN}|(?:years|months|days|hours)\
 const GLUE_ASSETS = path.join(__dirname, '..', 'assets', 'glue');
 /** The folder whose content is the job package's zip: its root holds `glue_ingest/`. */
 const JOB_PACKAGE_ROOT = path.join(GLUE_ASSETS, 'python');
-// Built from assets/glue/jvm by scripts/build-job-jar.sh (projen's pre-compile).
+// Built from assets/glue/jvm by scripts/build-job-jar.sh (the first step of projen's compile).
 const JOB_JVM_HELPER = path.join(GLUE_ASSETS, 'lib', 'glue-ingest-jvm.jar');
 
 /**
