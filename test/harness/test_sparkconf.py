@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from cdk_event_driven_glue_workflow_tools import sparkconf
 
 
@@ -56,3 +58,26 @@ def test_spark_defaults_escapes_like_java_properties(tmp_path):
         "spark.x.multi line1\\nline2",
         "spark.x.unicode ü",
     ]
+
+
+class _System:
+    def __init__(self, props):
+        self.props = props
+
+    def getProperty(self, key):  # noqa: N802 (java.lang.System's name)
+        return self.props.get(key)
+
+
+class _Jvm:
+    def __init__(self, props):
+        self.java = type("java", (), {"lang": type("lang", (), {"System": _System(props)})})
+
+
+def test_a_running_jvm_serves_jars_it_was_launched_with_as_file_uris(tmp_path):
+    jar = tmp_path / "helper.jar"
+    launched = _Jvm({"spark.jars": f"{jar.as_uri()},file:///other.jar",
+                     "spark.jars.packages": "org.apache.hadoop:hadoop-aws:3.3.4"})
+    sparkconf._check_jvm_can_serve(launched, {"spark.jars": str(jar),
+                                              "spark.jars.packages": "org.apache.hadoop:hadoop-aws:3.3.4"})
+    with pytest.raises(RuntimeError, match="launched without .*missing.jar"):
+        sparkconf._check_jvm_can_serve(launched, {"spark.jars": str(tmp_path / "missing.jar")})

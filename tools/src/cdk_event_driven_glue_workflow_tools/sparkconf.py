@@ -281,12 +281,17 @@ def _same_setting(key: str, running: str | None, wanted: str) -> bool:
     return running == wanted
 
 
+def _as_uri(path: str) -> str:
+    return path if ":" in path.split("/", 1)[0] else pathlib.Path(path).absolute().as_uri()
+
+
 def _check_jvm_can_serve(jvm: Any, conf: Mapping[str, str]) -> None:
     system = jvm.java.lang.System
     for key in ("spark.jars.packages", "spark.jars"):
         launched = (system.getProperty(key) or "").split(",")
         wanted = [p for p in (conf.get(key) or "").split(",") if p]
-        missing = [p for p in wanted if p not in launched]
+        # spark-submit records jars as file: URIs ("file:///abs/x.jar" for "/abs/x.jar").
+        missing = [p for p in wanted if p not in launched and _as_uri(p) not in launched]
         if missing:
             raise RuntimeError(
                 f"this Python process already runs a JVM launched without {missing} "
