@@ -292,10 +292,11 @@ def read_known(ctx, recs, schema):
 def _read_json_lines_with_table_types(ctx, recs, table_types):
     """JSON Lines against an existing table: existing columns keep the table's types.
 
-    The sampled schema usually suffices (one pass). New columns, in the sample
-    or beyond it, are typed by one inference pass and the batch is parsed
-    again with the table's types plus theirs. None when nested changes need
-    the inferring read (struct changes are conflicts there).
+    The sampled schema usually suffices (one pass). New columns and new struct
+    fields, in the sample or beyond it, are typed by one inference pass and the
+    batch is parsed again with the table's types plus theirs. None when the
+    nesting is more than the Spark-functions key check covers (the inferring
+    read takes the batch then).
     """
     partitions = [] if ctx.cfg.iceberg else ctx.cfg.partition_columns
     schema = pt.known_read_schema(table_types, _sample_schema(recs), partitions)
