@@ -183,10 +183,10 @@ def load(ctx, groups, table_types, allow_fast=True):
     total_bytes = sum(r["bytes"] for recs in groups.values() for r in recs)
     if allow_fast and not conflicts and all(clean for _, clean in read):
         recs = [r for v in groups.values() for r in v]
-        counted, rows_per_file = _observe_rows(ctx, df, recs)
-        publish.stage_output(ctx, counted, total_bytes)
+        observed, metrics = _observe_rows(ctx, df, recs)
+        publish.stage_output(ctx, observed.drop("__idx"), total_bytes)
         ctx.read_path = "fast"
-        counts = rows_per_file()
+        counts = metrics()["rows"]
         return Outcome(staged=True, rejected=[]), [
             {pt.SOURCE_COLUMN: r["uri"], "rows_in": n, "rows_rejected": 0} for r, n in zip(recs, counts) if n]
     ctx.read_path = "checked"
@@ -235,29 +235,21 @@ def _sample_schema(recs):
 
 def read_known(ctx, recs, schema):
     """One pass with the table's schema (see the module docstring); None if a key is unknown."""
-    from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
     from . import publish
 
     spark = ctx.spark
     uris = [r["uri"] for r in recs]
-    index = pt.input_index([ctx.storage.spark_path(rec["read_uri"]) for rec in recs])
-    text = spark.read.text(_paths(ctx, recs)).withColumn("__idx", index)
-    parsed = pt.parse_json_lines(text, schema)
+    parsed = pt.parse_json_lines(spark.read.text(_paths(ctx, recs)), schema)
     record = F.col("__row").isNotNull()                     # not a whitespace-only line
     bad = F.col("__row.%s" % pt.CORRUPT_COLUMN).isNotNull()
     parsed, unknown_paths = pt.with_unknown_keys(parsed, schema, jvm_key_check(spark))
-    bins = F.lit(max(2, len(recs)))
-    observation = Observation("read-%s" % ctx.run_id)
     # The raw line is not needed past the key check (rejected lines are fetched again),
     # so it is not carried through the observation and the filter.
-    observed = parsed.select("__row", "__idx", "__unknown").observe(
-        observation,
-        F.to_json(F.histogram_numeric(F.when(record, F.col("__idx")), bins)).alias("rows"),
-        F.to_json(F.histogram_numeric(F.when(bad, F.col("__idx")), bins)).alias("bad"),
-        unknown_paths.alias("unknown"),
-        F.count_if(F.col("__idx").isNull()).alias("stray"))
+    observed, read_metrics = _observe_rows(ctx, parsed.select("__row", "__unknown"), recs, counted=record, extra=(
+        F.to_json(F.histogram_numeric(F.when(bad, F.col("__idx")), F.lit(max(2, len(recs))))).alias("bad"),
+        unknown_paths.alias("unknown")))
     accepted = observed.filter(record & ~bad).select(
         *[F.col("__row.`%s`" % f.name).alias(f.name) for f in schema.fields],
         F.element_at(F.array(*[F.lit(u) for u in uris]), F.col("__idx") + 1).alias(pt.SOURCE_COLUMN),
@@ -265,21 +257,20 @@ def read_known(ctx, recs, schema):
         F.lit(None).cast("string").alias(pt.REASON_COLUMN))
     total_bytes = sum(r["bytes"] for r in recs)
     publish.stage_output(ctx, accepted, total_bytes)
-    metrics = observation.get
-    if metrics["stray"]:
-        raise RuntimeError("%d rows came from an input this run did not name" % metrics["stray"])
+    metrics = read_metrics()
     missing = json.loads(metrics["unknown"] or "[]")
     if missing:
         log("keys the table lacks (%s): reading again with inference" % ", ".join(sorted(missing)[:20]))
         ctx.storage.delete_prefix(publish_data_root(ctx))
         return None
-    per_file = _histogram(metrics["rows"], len(recs))
+    per_file = metrics["rows"]
     rejected_per_file = _histogram(metrics["bad"], len(recs))
     counts = [{pt.SOURCE_COLUMN: uris[i], "rows_in": per_file[i], "rows_rejected": rejected_per_file[i]}
               for i in range(len(recs)) if per_file[i]]
     rejected = []
     with_rejects = [i for i in range(len(recs)) if rejected_per_file[i]]
     if with_rejects:
+        index = pt.input_index([ctx.storage.spark_path(r["read_uri"]) for r in recs])
         again = pt.parse_json_lines(spark.read.text(_paths(ctx, [recs[i] for i in with_rejects]))
                                     .withColumn("__idx", index), schema)
         for row in again.filter(bad).select("value", "__idx").collect():
@@ -311,25 +302,32 @@ def _read_json_lines_with_table_types(ctx, recs, table_types):
     return read_known(ctx, recs, schema)
 
 
-def _observe_rows(ctx, df, recs):
-    """``df`` observed while it is written: returns (df, a function giving the rows per
-    input of ``recs`` after the write). A row from an input ``recs`` does not name fails it."""
+def _observe_rows(ctx, df, recs, counted=None, extra=()):
+    """``df`` with ``__idx`` (each row's position in ``recs``), observed while it is written.
+
+    Returns (df, metrics): after the write, ``metrics()`` gives the observation's values,
+    ``rows`` as the per-input counts of the rows where ``counted`` holds (all rows by
+    default), plus the ``extra`` aggregates by their names. A row from an input that
+    ``recs`` does not name fails it.
+    """
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
     observation = Observation("rows-%s" % ctx.run_id)
     index = pt.input_index([ctx.storage.spark_path(r["read_uri"]) for r in recs])
+    idx = F.col("__idx") if counted is None else F.when(counted, F.col("__idx"))
     observed = df.withColumn("__idx", index).observe(
-        observation, F.to_json(F.histogram_numeric("__idx", F.lit(max(2, len(recs))))).alias("rows"),
-        F.count_if(F.col("__idx").isNull()).alias("stray")).drop("__idx")
+        observation, F.to_json(F.histogram_numeric(idx, F.lit(max(2, len(recs))))).alias("rows"),
+        F.count_if(F.col("__idx").isNull()).alias("stray"), *extra)
 
-    def rows_per_file():
-        metrics = observation.get
-        if metrics["stray"]:
-            raise RuntimeError("%d rows came from an input this run did not name" % metrics["stray"])
-        return _histogram(metrics["rows"], len(recs))
+    def metrics():
+        values = dict(observation.get)
+        if values["stray"]:
+            raise RuntimeError("%d rows came from an input this run did not name" % values["stray"])
+        values["rows"] = _histogram(values["rows"], len(recs))
+        return values
 
-    return observed, rows_per_file
+    return observed, metrics
 
 
 def _histogram(text, n):
