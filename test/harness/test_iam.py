@@ -120,6 +120,17 @@ def test_boto3_allowed_read_and_list(enforced):
     assert sorted(o["Key"] for o in listed) == ["in/a b.json", "in/x"]
 
 
+def test_moto_as_shipped_refuses_a_list_bucket_principal_its_listing(aws, enforced):
+    """Negative control of the S3 action patch: moto 5.2.6 authorizes ListObjectsV2 by its API
+    name, which no IAM policy names; with the patch it is s3:ListBucket, as IAM authorizes it."""
+    aws.enforce_iam(s3_patches=())
+    with pytest.raises(ClientError) as denied:
+        aws.client("s3", aws.reader).list_objects_v2(Bucket="bkt-a", Prefix="in/")
+    assert _status(denied.value) == 403
+    aws.enforce_iam()
+    assert aws.client("s3", aws.reader).list_objects_v2(Bucket="bkt-a", Prefix="in/")["KeyCount"] == 2
+
+
 @pytest.mark.parametrize("bucket,key", [("bkt-a", "other/x"), ("bkt-b", "in/x")])
 def test_boto3_denied_outside_the_policy(enforced, bucket, key):
     with pytest.raises(ClientError) as denied:

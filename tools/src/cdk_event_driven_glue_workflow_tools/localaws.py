@@ -98,6 +98,58 @@ ADMIN = Credentials(ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY)
 
 # --- TEST-ONLY patches of moto's signature verification ---------------------------------
 
+#: The moto release the patches and the extension below were written for and are tested on
+#: (``test/harness/test_moto_internals.py``). The tools package pins it: moto 5.2.6 rewrote
+#: its request parsing in a patch release, and a patch of private internals is only proven
+#: on the release it ran on.
+PROVEN_MOTO_VERSION = "5.2.6"
+
+
+class MotoInternalsChanged(RuntimeError):
+    """A test-only patch of moto found moto without an internal it relies on."""
+
+
+def moto_internal(path: str, patch: str) -> Any:
+    """The moto object at ``path`` (``"module:Class.attribute"``), which ``patch`` relies on.
+
+    Raises :class:`MotoInternalsChanged` naming the internal, the patch and the moto
+    versions (installed and proven), instead of letting the patch fail later as a 500 or
+    an ``AccessDenied`` on a request that should pass."""
+    import moto
+
+    module_name, _, attributes = path.partition(":")
+    try:
+        import importlib
+
+        value: Any = importlib.import_module(module_name)
+        for name in filter(None, attributes.split(".")):
+            value = getattr(value, name)
+            if getattr(value, "__isabstractmethod__", False):  # declared, not implemented
+                raise AttributeError(f"{name} is abstract")
+    except (ImportError, AttributeError) as error:
+        raise MotoInternalsChanged(
+            f"the {patch} patch relies on moto's {path}, which moto {moto.__version__} lacks ({error}); "
+            f"the patch was written for moto {PROVEN_MOTO_VERSION}: pin that version, or port the patch "
+            "(cdk_event_driven_glue_workflow_tools.localaws)") from error
+    return value
+
+
+def _internals(*paths: str) -> Callable[[Callable[[], Callable[[], None]]], Callable[[], Callable[[], None]]]:
+    """Declares the moto internals a patch relies on; they are checked before it installs."""
+    def declare(patch: Callable[[], Callable[[], None]]) -> Callable[[], Callable[[], None]]:
+        import functools
+
+        @functools.wraps(patch)
+        def checked() -> Callable[[], None]:
+            for path in paths:
+                moto_internal(path, patch.__name__)
+            return patch()
+
+        checked.moto_internals = paths  # type: ignore[attr-defined]
+        return checked
+    return declare
+
+
 def _install(cls: type, name: str, method: Callable[..., Any], label: str) -> Callable[[], None]:
     """Sets ``cls.name`` to ``method`` (named ``cls.name[label patch]`` in tracebacks) and
     returns what restores the class's own attribute, or removes it if the class inherited
@@ -115,6 +167,7 @@ def _install(cls: type, name: str, method: Callable[..., Any], label: str) -> Ca
     return remove
 
 
+@_internals("moto.iam.access_control:IAMRequest._create_auth", "moto.iam.access_control:S3IAMRequest._create_auth")
 def patch_moto_to_verify_signed_user_agent() -> Callable[[], None]:
     """TEST-ONLY: let moto's signature check include ``User-Agent`` when the client signed it.
 
@@ -131,7 +184,7 @@ def patch_moto_to_verify_signed_user_agent() -> Callable[[], None]:
     from moto.iam.access_control import IAMRequest, S3IAMRequest
 
     def install(cls: type) -> Callable[[], None]:
-        original = cls.__dict__["_create_auth"]
+        original = getattr(cls, "_create_auth")
 
         def _create_auth(self: Any, credentials: Any) -> Any:
             auth = original(self, credentials)
@@ -149,15 +202,10 @@ def patch_moto_to_verify_signed_user_agent() -> Callable[[], None]:
 
         return _install(cls, "_create_auth", _create_auth, "signed-user-agent")
 
-    undo = [install(cls) for cls in (IAMRequest, S3IAMRequest)]
-
-    def remove() -> None:
-        for step in reversed(undo):
-            step()
-
-    return remove
+    return _undo_all([install(cls) for cls in (IAMRequest, S3IAMRequest)])
 
 
+@_internals("moto.iam.access_control:S3IAMRequest._create_aws_request")
 def patch_moto_to_read_plus_as_space_in_signed_query() -> Callable[[], None]:
     """TEST-ONLY: let moto's S3 signature check read ``+`` in the query string as a space.
 
@@ -187,6 +235,33 @@ def patch_moto_to_read_plus_as_space_in_signed_query() -> Callable[[], None]:
 
 # --- TEST-ONLY patches of moto's authorization, where it differs from IAM ----------------
 
+@_internals("moto.iam.access_control:S3IAMRequest", "moto.s3.responses:ACTION_MAP",
+            "moto.core.authorization:ActionAuthenticatorMixin._authenticate_and_authorize_s3_action")
+def patch_moto_to_authorize_s3_calls_by_their_iam_action() -> Callable[[], None]:
+    """TEST-ONLY: authorize an S3 call by its IAM action (``s3:ListBucket``), not its API name.
+
+    Reason: IAM authorizes ``ListObjectsV2`` as ``s3:ListBucket``, ``HeadObject`` as
+    ``s3:GetObject``, ``DeleteObjects`` as ``s3:DeleteObject``, an upload part as
+    ``s3:PutObject`` (the S3 User Guide's table of actions). moto's S3 responses still
+    record that IAM action in the request's data (``data["Action"]``, from moto's own
+    ``moto.s3.responses.ACTION_MAP``), but since moto 5.2.6 the authorizer is given the API
+    operation its new router matched (``s3:ListObjectsV2``), which no policy AWS accepts
+    names: a principal with ``s3:ListBucket`` is refused every listing. moto 5.2.5 passed
+    the IAM action. This patch hands moto's S3 verifier (``S3IAMRequest``) the IAM action
+    moto's S3 responses recorded; other services are untouched.
+    """
+    from moto.iam.access_control import S3IAMRequest
+
+    initialize = S3IAMRequest.__init__  # moto defines it on IAMRequestBase
+
+    def __init__(self: Any, account_id: str, method: str, path: str, data: Any, body: bytes,
+                 headers: Any, action: Any) -> None:
+        iam_action = data.get("Action") if isinstance(data, Mapping) else None
+        initialize(self, account_id, method, path, data, body, headers, iam_action or action)
+
+    return _install(S3IAMRequest, "__init__", __init__, "s3-iam-action")
+
+
 #: SQS batch calls and the IAM action that authorizes each (SQS has no batch IAM actions).
 SQS_BATCH_ACTIONS = {
     "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
@@ -203,12 +278,16 @@ def _rename_action_before_moto_checks_it(rename: Callable[[str], str], label: st
     inherited = IAMRequest.check_action_permitted  # moto defines it on IAMRequestBase
 
     def check_action_permitted(self: Any, resource: str) -> None:
+        if not hasattr(self, "_action"):
+            raise MotoInternalsChanged(f"the {label} patch relies on moto's IAMRequest._action, which this "
+                                       f"moto lacks; it was written for moto {PROVEN_MOTO_VERSION}")
         self._action = rename(self._action)
         return inherited(self, resource)
 
     return _install(IAMRequest, "check_action_permitted", check_action_permitted, label)
 
 
+@_internals("moto.iam.access_control:IAMRequest.check_action_permitted")
 def patch_moto_to_authorize_sqs_batch_calls_by_their_iam_action() -> Callable[[], None]:
     """TEST-ONLY: authorize SQS batch calls with the action IAM uses for them.
 
@@ -225,6 +304,7 @@ def patch_moto_to_authorize_sqs_batch_calls_by_their_iam_action() -> Callable[[]
 IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
 
 
+@_internals("moto.iam.access_control:IAMRequest.check_action_permitted")
 def patch_moto_to_authorize_cloudwatch_calls_as_cloudwatch_actions() -> Callable[[], None]:
     """TEST-ONLY: authorize CloudWatch calls as ``cloudwatch:<Action>``.
 
@@ -242,6 +322,7 @@ def patch_moto_to_authorize_cloudwatch_calls_as_cloudwatch_actions() -> Callable
     return _rename_action_before_moto_checks_it(rename, "cloudwatch-prefix")
 
 
+@_internals("moto.iam.access_control:IAMPolicyStatement._check_element_matches")
 def patch_moto_to_check_only_the_action_of_a_call_without_a_resource() -> Callable[[], None]:
     """TEST-ONLY: where moto does not know a call's resource, check the action only.
 
@@ -265,6 +346,10 @@ def patch_moto_to_check_only_the_action_of_a_call_without_a_resource() -> Callab
     return _install(IAMPolicyStatement, "_check_element_matches", _check_element_matches, "unknown-resource")
 
 
+@_internals("moto.s3.responses:S3Response._bucket_response_post", "moto.s3.responses:S3Response._get_path",
+            "moto.s3.responses:S3Response.is_delete_keys", "moto.s3.responses:S3Response._bucket_response_delete_keys",
+            "moto.s3.responses:S3Response._authenticate_and_authorize_s3_action",
+            "moto.s3.exceptions:BucketAccessDeniedError", "moto.s3.exceptions:S3AccessDeniedError")
 def patch_moto_to_authorize_a_bulk_delete_per_object() -> Callable[[], None]:
     """TEST-ONLY: authorize S3's multi-object delete (``POST /bucket?delete``) per object.
 
@@ -299,9 +384,22 @@ def patch_moto_to_authorize_a_bulk_delete_per_object() -> Callable[[], None]:
     return _install(S3Response, "_bucket_response_post", _bucket_response_post, "bulk-delete")
 
 
+def _undo_all(undo: list[Callable[[], None]]) -> Callable[[], None]:
+    """One function that undoes several installs, last-in, first-out."""
+    def remove() -> None:
+        for step in reversed(undo):
+            step()
+
+    return remove
+
+
 SIGNATURE_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
     patch_moto_to_verify_signed_user_agent,
     patch_moto_to_read_plus_as_space_in_signed_query,
+)
+#: What every enforced request needs for moto to authorize S3 calls as IAM does.
+S3_ACTION_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
+    patch_moto_to_authorize_s3_calls_by_their_iam_action,
 )
 #: Where moto's authorization differs from IAM's for calls the job makes.
 AUTHORIZATION_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
@@ -319,6 +417,9 @@ AUTHORIZATION_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
 GLUE_TABLE_OPTIMIZERS: dict[tuple[str, ...], dict[str, Any]] = {}
 
 
+@_internals("moto.glue.responses:GlueResponse.glue_backend", "moto.core.responses:ActionResult",
+            "moto.core.responses:EmptyResult", "moto.glue.exceptions:AlreadyExistsException",
+            "moto.glue.exceptions:EntityNotFoundException", "moto.glue.models:GlueBackend.get_table")
 def extend_moto_with_glue_table_optimizers() -> Callable[[], None]:
     """TEST-ONLY EXTENSION: Glue's ``CreateTableOptimizer``, ``UpdateTableOptimizer`` and
     ``GetTableOptimizer`` on moto's server, which does not implement them.
@@ -329,51 +430,60 @@ def extend_moto_with_glue_table_optimizers() -> Callable[[], None]:
     optimizer's configuration in :data:`GLUE_TABLE_OPTIMIZERS`, answers as Glue documents
     (``AlreadyExistsException`` on a second create, ``EntityNotFoundException`` for an
     unknown optimizer) and, like Glue, refuses an optimizer for a table that does not
-    exist (moto's own ``get_table``). It runs nothing: compaction, snapshot retention and
-    orphan-file deletion are Glue's service side. Requests still pass moto's IAM check
-    (``glue:CreateTableOptimizer``...) when enforcement is on.
+    exist (moto's own ``get_table``). It reads the request's JSON body itself, as the Glue
+    API sends it, not moto's parsed parameters (their attribute changed name in moto 5.2.6).
+    It runs nothing: compaction, snapshot retention and orphan-file deletion are Glue's
+    service side. Requests still pass moto's IAM check (``glue:CreateTableOptimizer``...)
+    when enforcement is on.
     """
     from moto.core.responses import ActionResult, EmptyResult
     from moto.glue.exceptions import AlreadyExistsException, EntityNotFoundException
     from moto.glue.responses import GlueResponse
 
-    def key(self: Any) -> tuple[str, ...]:
-        p = self.parameters
-        self.glue_backend.get_table(p["DatabaseName"], p["TableName"])  # the table must exist
-        return (self.current_account, self.region, p.get("CatalogId") or self.current_account,
-                p["DatabaseName"], p["TableName"], p["Type"])
+    def request(self: Any) -> dict[str, Any]:
+        body = getattr(self, "body", None)
+        if body is None:
+            raise MotoInternalsChanged("the table-optimizer extension relies on moto's BaseResponse.body "
+                                       f"(the raw request body); it was written for moto {PROVEN_MOTO_VERSION}")
+        return json.loads(body.decode("utf-8") if isinstance(body, bytes) else body)
+
+    def key(self: Any, params: dict[str, Any]) -> tuple[str, ...]:
+        self.glue_backend.get_table(params["DatabaseName"], params["TableName"])  # the table must exist
+        return (self.current_account, self.region, params.get("CatalogId") or self.current_account,
+                params["DatabaseName"], params["TableName"], params["Type"])
 
     def create_table_optimizer(self: Any) -> Any:
-        k = key(self)
+        params = request(self)
+        k = key(self, params)
         if k in GLUE_TABLE_OPTIMIZERS:
             raise AlreadyExistsException(f"Table optimizer {k[-1]}")
-        GLUE_TABLE_OPTIMIZERS[k] = self.parameters["TableOptimizerConfiguration"]
+        GLUE_TABLE_OPTIMIZERS[k] = params["TableOptimizerConfiguration"]
         return EmptyResult()
 
-    def existing(self: Any) -> tuple[str, ...]:
-        k = key(self)
+    def existing(self: Any, params: dict[str, Any]) -> tuple[str, ...]:
+        k = key(self, params)
         if k not in GLUE_TABLE_OPTIMIZERS:
             raise EntityNotFoundException(f"Table optimizer {k[-1]} not found")
         return k
 
     def update_table_optimizer(self: Any) -> Any:
-        GLUE_TABLE_OPTIMIZERS[existing(self)] = self.parameters["TableOptimizerConfiguration"]
+        params = request(self)
+        GLUE_TABLE_OPTIMIZERS[existing(self, params)] = params["TableOptimizerConfiguration"]
         return EmptyResult()
 
     def get_table_optimizer(self: Any) -> Any:
-        k = existing(self)
+        k = existing(self, request(self))
         return ActionResult({"CatalogId": k[2], "DatabaseName": k[3], "TableName": k[4], "TableOptimizer": {
             "type": k[5], "configuration": GLUE_TABLE_OPTIMIZERS[k]}})
 
-    undo = [_install(GlueResponse, name, method, "table-optimizer extension") for name, method in (
+    return _undo_all([_install(GlueResponse, name, method, "table-optimizer extension") for name, method in (
         ("create_table_optimizer", create_table_optimizer), ("update_table_optimizer", update_table_optimizer),
-        ("get_table_optimizer", get_table_optimizer))]
+        ("get_table_optimizer", get_table_optimizer))])
 
-    def remove() -> None:
-        for step in reversed(undo):
-            step()
 
-    return remove
+#: Every test-only patch and extension of moto, each declaring the internals it relies on.
+ALL_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
+    SIGNATURE_PATCHES + S3_ACTION_PATCHES + AUTHORIZATION_PATCHES + (extend_moto_with_glue_table_optimizers,))
 
 
 _EXTENDED: list[Callable[[], None]] = []
@@ -528,15 +638,18 @@ class LocalAws:
         return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
 
     def enforce_iam(self, signature_patches: Sequence[Callable[[], Callable[[], None]]]
-                    = SIGNATURE_PATCHES) -> None:
+                    = SIGNATURE_PATCHES,
+                    s3_patches: Sequence[Callable[[], Callable[[], None]]] = S3_ACTION_PATCHES) -> None:
         """From the next request on, authenticate and authorize every request (process-wide).
 
         ``signature_patches``: the test-only patches of moto's signature check to apply,
         by default both (Hadoop S3A needs them); ``()`` runs moto's check as shipped, the
-        negative control that shows they are needed."""
+        negative control that shows they are needed. ``s3_patches``: the patch that makes
+        moto authorize S3 calls by their IAM action (:data:`S3_ACTION_PATCHES`); ``()``
+        shows moto as shipped refusing an ``s3:ListBucket`` principal its listings."""
         with self._lock:
             self._remove_patches()
-            self._patches = tuple(signature_patches)
+            self._patches = tuple(s3_patches) + tuple(signature_patches)
             self._unpatch = [patch() for patch in self._patches]
             self._reset_auth("0")
             self._enforced = True
@@ -559,7 +672,7 @@ class LocalAws:
             yield
         finally:
             if was_enforced:
-                self.enforce_iam(patches)
+                self.enforce_iam(patches, s3_patches=())
 
     @contextmanager
     def enforcing(self) -> Iterator[None]:
