@@ -10,11 +10,13 @@ if [ ! -x .venv/bin/python ]; then
   echo "bootstrap: creating .venv"
   python3 -m venv .venv
 fi
+# Exactly the locked versions, each checked against its hash (requirements-dev.lock is
+# generated from requirements-dev.txt by scripts/lock.py: `make lock`, `make upgrade`).
 stamp=.venv/.requirements-dev.sha
-want=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
+want=$(sha256sum requirements-dev.lock | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "bootstrap: installing Python dev requirements"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  echo "bootstrap: installing the locked Python dev requirements"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
   echo "$want" > "$stamp"
 fi
 # The companion tools package (planner, local runner, Glue-shaped launcher), editable:
@@ -26,7 +28,6 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "bootstrap: installing npm packages"
-  # npm ci is exact; it can fail on optional platform packages the registry lacks,
-  # in which case npm install with the same lockfile is the fallback.
-  npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
+  # Exactly package-lock.json: npm ci never resolves anew.
+  npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -16,7 +16,7 @@ Usage::
         aws.client("s3", creds).get_object(Bucket="bkt-a", Key="in/x")
         subprocess.run([...], env=aws.env(creds), check=True)
 
-What moto's IAM enforcement checks (read in moto 5.2.5's ``moto/iam/access_control.py``,
+What moto's IAM enforcement checks (read in moto 5.2.6's ``moto/iam/access_control.py``,
 ``moto/core/authorization.py``, ``moto/s3/responses.py``; the Glue, Condition and
 signature points are pinned by tests in ``test/harness/test_iam.py``):
 
