@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { EventSource } from './event-source';
 import { GlueWorkflowTarget } from './glue-workflow-target';
 import { ParquetConversionJob, ParquetConversionOptions } from './parquet-conversion-job';
-import { createAccessLogsBucket, createDataBucket } from './private/buckets';
+import { createAccessLogsBucket, createDataBucket, ensureEventBridgeNotifications } from './private/buckets';
 import {
   createEncryptedQueue,
   DEFAULT_LEDGER_MAX_MESSAGE_AGE,
@@ -27,7 +27,8 @@ import {
   validateSweepReArmInterval,
 } from './private/ledger';
 import { acknowledgeRules } from './private/nag';
-import { defaultTableName } from './private/naming';
+import { defaultLocations } from './private/locations';
+import { defaultTableName, pipelineNamespace } from './private/naming';
 import { warnAboutMisconfiguration } from './private/misconfiguration';
 import {
   createPipelineAlarms,
@@ -69,10 +70,10 @@ export interface EventDrivenGlueWorkflowProps extends ParquetConversionOptions {
   /**
    * The bucket whose new objects drive the pipeline; the output is written to it too.
    *
-   * A bucket you bring must send its events to EventBridge
-   * (the bucket's `eventBridgeEnabled` prop set, or "Amazon EventBridge: On" in the console)
-   * unless `eventSource` is CloudTrail: the construct cannot switch that on for a
-   * bucket it does not own.
+   * Its EventBridge notifications must be on, unless `eventSource` is CloudTrail. The
+   * construct turns them on for a `Bucket` of your app; for an imported bucket it cannot,
+   * and warns at synth (`cdk-event-driven-glue-workflow:importedBucketNeedsEventBridge`)
+   * until you acknowledge that you turned them on.
    *
    * @default - a new bucket: public access blocked, encrypted (see `bucketEncryption`),
    * SSL enforced, server access logs on, EventBridge notifications on, retained on stack deletion
@@ -377,7 +378,7 @@ export class EventDrivenGlueWorkflow extends Construct {
     const useLedger = props.eventLedger ?? useDefaultJob;
     if (useDefaultJob) {
       validateLedgerForDefaultJob(useLedger);
-      this.validateNoFeedbackLoop(props);
+      this.validateNoFeedbackLoop(id, props);
     }
     const sweepAfter = useLedger && (props.ledgerSweep ?? true) ? ledgerSweepAfter(props, batchWindow) : undefined;
     const alarms = props.alarms ?? true;
@@ -466,6 +467,9 @@ export class EventDrivenGlueWorkflow extends Construct {
       logBucket: this.accessLogsBucket,
     });
     this.trail = sourceConfig.trail;
+    if (props.bucket && sourceConfig.enableBucketEventBridge) {
+      ensureEventBridgeNotifications(this, props.bucket);
+    }
     const rule = new events.Rule(this, 'Rule', {
       description,
       eventPattern: {
@@ -662,12 +666,13 @@ export class EventDrivenGlueWorkflow extends Construct {
   }
 
   /** The job's own writes must never match the input filter, or every run would trigger the next. */
-  private validateNoFeedbackLoop(props: EventDrivenGlueWorkflowProps): void {
+  private validateNoFeedbackLoop(id: string, props: EventDrivenGlueWorkflowProps): void {
+    const defaults = defaultLocations(pipelineNamespace(props.tableName ?? defaultTableName(id), id));
     const locations: Record<string, string> = {
-      outputPrefix: props.outputPrefix ?? 'parquet/',
-      rejectedPrefix: props.rejectedPrefix ?? 'rejected/',
-      statsPrefix: props.statsPrefix ?? 'stats/',
-      statePrefix: props.statePrefix ?? '_pipeline/',
+      outputPrefix: props.outputPrefix ?? defaults.outputPrefix,
+      rejectedPrefix: props.rejectedPrefix ?? defaults.rejectedPrefix,
+      statsPrefix: props.statsPrefix ?? defaults.statsPrefix,
+      statePrefix: props.statePrefix ?? defaults.statePrefix,
     };
     if (Token.isUnresolved(this.inputPrefix)) {
       return;

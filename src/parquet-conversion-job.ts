@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Annotations, ArnFormat, Duration, Size, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aspects, Duration, Size, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,7 +10,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_LEDGER_MAX_MESSAGE_AGE, validateLedgerMaxMessageAge } from './private/ledger';
 import { acknowledgeIamWildcards } from './private/nag';
-import { defaultTableName } from './private/naming';
+import { aloneWithDefaultState, defaultLocations, JobLocations, LEGACY_STATE_PREFIX, registerLocations } from './private/locations';
+import { defaultTableName, pipelineNamespace } from './private/naming';
+import { DEFAULT_GLUE_VERSION, validateGlueVersion } from './private/runtimes';
 import { JOB_METRICS_NAMESPACE } from './private/observability';
 import {
   validateIntegerAtLeast,
@@ -71,7 +73,7 @@ export enum TableFormat {
   /** Hive-partitioned Parquet files, with columns and partitions kept in the Data Catalog. */
   PARQUET = 'PARQUET',
   /**
-   * An Apache Iceberg table in the Data Catalog (Iceberg 1.7 on Glue 5.0): one
+   * An Apache Iceberg table in the Data Catalog (the Iceberg of the Glue version): one
    * snapshot commit per run, maintained by the Data Catalog's table optimizers.
    */
   ICEBERG = 'ICEBERG',
@@ -218,21 +220,23 @@ export interface ParquetConversionOptions {
   /**
    * Key prefix for rejected records and quarantined files, each with its reason.
    *
-   * @default 'rejected/'
+   * @default - 'rejected/<table name>/'
    */
   readonly rejectedPrefix?: string;
 
   /**
    * Key prefix for the per-run statistics JSON.
    *
-   * @default 'stats/'
+   * @default - 'stats/<table name>/'
    */
   readonly statsPrefix?: string;
 
   /**
-   * Key prefix for the job's commit records, staging files and per-object markers.
+   * Key prefix for the job's exactly-once state: commit records, staging files and
+   * per-object markers. It belongs to this pipeline alone: no other pipeline's locations
+   * may overlap it in the bucket (a synth error says which).
    *
-   * @default '_pipeline/'
+   * @default - '_pipeline/<table name>/'
    */
   readonly statePrefix?: string;
 
@@ -285,9 +289,10 @@ export interface ParquetConversionOptions {
   readonly executionClass?: glue.ExecutionClass;
 
   /**
-   * Glue version, a Spark 3.5 runtime (Glue 5.x).
+   * Glue version: one the default job is proven on, 5.0, 5.1 or 6.0 (Spark 4.1; its
+   * `GlueVersion.V6_0` needs aws-cdk-lib 2.272 or later). Any other is a synth error.
    *
-   * @default glue.GlueVersion.V5_0
+   * @default glue.GlueVersion.V5_1
    */
   readonly glueVersion?: glue.GlueVersion;
 
@@ -436,12 +441,13 @@ export interface ParquetConversionJobProps extends ParquetConversionOptions {
 }
 
 /**
- * The default job of an event-driven pipeline: a PySpark job on Glue 5.x that
+ * The default job of an event-driven pipeline: a PySpark job on Glue 5.0, 5.1 or 6.0 that
  * drains the event ledger, converts exactly the new files to Parquet, keeps the
  * Data Catalog table current, quarantines bad records with their reason and
  * writes per-run statistics. Output is committed exactly once per object version.
  *
- * The job script ships inside this package and also runs on local Spark 3.5.
+ * The job script ships inside this package and also runs on local Spark, under the
+ * runtime of each Glue version it allows (5.0, 5.1, 6.0).
  *
  * @example
  * declare const bucket: s3.IBucket;
@@ -490,16 +496,21 @@ export class ParquetConversionJob extends Construct {
   public readonly timeout: Duration;
 
   private readonly encryptionKey?: kms.IKey;
+  /** Whether the state prefix is the default one, so the job may read the legacy state root. */
+  private readonly readsLegacyState: boolean;
 
   constructor(scope: Construct, id: string, props: ParquetConversionJobProps) {
     super(scope, id);
 
     this.bucket = props.bucket;
     this.inputPrefix = props.inputPrefix ?? 'incoming/';
-    this.outputPrefix = props.outputPrefix ?? 'parquet/';
-    this.rejectedPrefix = props.rejectedPrefix ?? 'rejected/';
-    this.statsPrefix = props.statsPrefix ?? 'stats/';
-    this.statePrefix = props.statePrefix ?? '_pipeline/';
+    this.tableName = props.tableName ?? defaultTableName(id);
+    this.readsLegacyState = props.statePrefix === undefined;
+    const defaults = defaultLocations(pipelineNamespace(this.tableName, id));
+    this.outputPrefix = props.outputPrefix ?? defaults.outputPrefix;
+    this.rejectedPrefix = props.rejectedPrefix ?? defaults.rejectedPrefix;
+    this.statsPrefix = props.statsPrefix ?? defaults.statsPrefix;
+    this.statePrefix = props.statePrefix ?? defaults.statePrefix;
     this.timeout = props.jobTimeout ?? Duration.hours(1);
     this.encryptionKey = props.encryptionKey;
     this.tableFormat = props.tableFormat ?? TableFormat.PARQUET;
@@ -521,6 +532,7 @@ export class ParquetConversionJob extends Construct {
       Annotations.of(this).addWarningV2('cdk-event-driven-glue-workflow:noSweepAlarmIgnoresLedgerSweepAfter',
         '\'ledgerSweepAfter\' has no effect without \'ledgerSweepAlarm\': the job has no alarm to hand over through');
     }
+    validateGlueVersion(props.glueVersion);
     validateCsvOptions(props.csvOptions);
     if (props.csvOptions && props.inputFormat === InputFormat.JSON) {
       Annotations.of(this).addWarningV2('cdk-event-driven-glue-workflow:csvOptionsWithJson',
@@ -533,8 +545,13 @@ export class ParquetConversionJob extends Construct {
     validateDrainTimeBudget(props.drainTimeBudget, this.timeout);
     validateWholeSeconds('ledgerSweepAfter', props.ledgerSweepAfter, 60, Number.MAX_SAFE_INTEGER, 'of at least 60');
 
-    this.tableName = props.tableName ?? defaultTableName(id);
     validateTableName(this.tableName);
+    registerLocations(this, {
+      bucket: this.bucket,
+      inputPrefix: this.inputPrefix,
+      locations: this.outputLocations(),
+      defaultState: props.statePrefix === undefined,
+    });
 
     this.database = props.database ?? new glue.Database(this, 'Database', {
       description: `Tables written by the Parquet conversion job ${this.node.path}`,
@@ -611,7 +628,7 @@ export class ParquetConversionJob extends Construct {
       description: iceberg
         ? `Converts new files under '${this.inputPrefix}' to the Iceberg table at '${this.outputPrefix}'`
         : `Converts new files under '${this.inputPrefix}' to Parquet under '${this.outputPrefix}'`,
-      glueVersion: props.glueVersion ?? glue.GlueVersion.V5_0,
+      glueVersion: props.glueVersion ?? DEFAULT_GLUE_VERSION,
       script: glue.Code.fromAsset(path.join(GLUE_ASSETS, 'parquet_conversion_job.py')),
       extraPythonFiles: [glue.Code.fromBucket(jobPackage.bucket, jobPackage.s3ObjectKey)],
       // One static method Spark calls through `reflect`: it finds a JSON key the table
@@ -633,6 +650,9 @@ export class ParquetConversionJob extends Construct {
       : new glue.PySparkEtlJob(this, 'Resource', { ...jobProps, jobRunQueuingEnabled: props.jobRunQueuing ?? false });
 
     this.grantJobPermissions(props);
+    if (this.readsLegacyState) {
+      this.readLegacyStateWhenAlone();
+    }
   }
 
   /**
@@ -664,6 +684,30 @@ export class ParquetConversionJob extends Construct {
     // encrypts logs and bookmarks, which readers never see.
     this.bucket.encryptionKey?.grantDecrypt(grantee);
     return grant;
+  }
+
+  /**
+   * Before state was kept per pipeline, every default job kept it under `_pipeline/`. Once
+   * the app is built, a job that is the only one on its bucket with the default layout is
+   * given that root too (`--legacy_state_path`, read and repair only): a pipeline deployed
+   * before keeps its markers, and the runs it left crashed are rolled back or finalized.
+   * Two such jobs on one bucket shared that root, so neither reads it.
+   */
+  private readLegacyStateWhenAlone(): void {
+    Aspects.of(this).add({
+      visit: (node) => {
+        if (node !== this || !aloneWithDefaultState(this, this.bucket)) {
+          return;
+        }
+        (this.job.node.defaultChild as glue.CfnJob).addPropertyOverride(
+          'DefaultArguments.--legacy_state_path', this.s3Url(LEGACY_STATE_PREFIX));
+        this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+          sid: 'RepairLegacyState',
+          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+          resources: [this.bucket.arnForObjects(`${LEGACY_STATE_PREFIX}*`)],
+        }));
+      },
+    });
   }
 
   /** Without a ledger the job runs in replay mode only: nothing reads these. */
@@ -708,7 +752,7 @@ export class ParquetConversionJob extends Construct {
   }
 
   /**
-   * Iceberg on Glue 5.0: the runtime's Iceberg libraries, and the Spark catalog
+   * Iceberg on Glue: the runtime's Iceberg libraries, and the Spark catalog
    * `glue_catalog` backed by the Data Catalog, with the output prefix as warehouse.
    */
   private icebergArguments(): Record<string, string> {
@@ -900,7 +944,7 @@ export class ParquetConversionJob extends Construct {
     ];
   }
 
-  private outputLocations(): Record<string, string> {
+  private outputLocations(): JobLocations {
     return {
       outputPrefix: this.outputPrefix,
       rejectedPrefix: this.rejectedPrefix,
@@ -918,7 +962,8 @@ export class ParquetConversionJob extends Construct {
    * each is acknowledged with its reason; any other `*` stays a finding.
    */
   private suppressScopedWildcards(): void {
-    const prefixes = [this.inputPrefix, ...Object.values(this.outputLocations())]
+    const legacy = this.readsLegacyState ? [LEGACY_STATE_PREFIX] : [];
+    const prefixes = [this.inputPrefix, ...Object.values(this.outputLocations()), ...legacy]
       .filter((p) => !Token.isUnresolved(p))
       .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     acknowledgeIamWildcards(this, [

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Aspects, Duration, Token } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -53,4 +53,38 @@ export function createDataBucket(scope: Construct, props: DataBucketProps): s3.B
     };
   }
   return bucket;
+}
+
+/** The id of the warning about an imported bucket, for `Annotations.acknowledgeWarning`. */
+export const IMPORTED_BUCKET_WARNING = 'cdk-event-driven-glue-workflow:importedBucketNeedsEventBridge';
+
+/**
+ * A bucket you bring must send its events to EventBridge, or the rule never sees a new object.
+ *
+ * A `Bucket` of the app gets them turned on: on the bucket resource itself (no custom-resource
+ * Lambda) and, when the bucket's notifications are managed by CDK's notifications custom
+ * resource (the bucket has other event notifications, or `eventBridgeEnabled`), through it
+ * too, since it replaces the bucket's whole notification configuration on deploy. An
+ * imported bucket cannot be changed: a synth warning says what to turn on.
+ */
+export function ensureEventBridgeNotifications(scope: Construct, bucket: s3.IBucket): void {
+  if (bucket instanceof s3.Bucket) {
+    (bucket.node.defaultChild as s3.CfnBucket).addPropertyOverride(
+      'NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled', true);
+    // Once the app is built: event notifications added after this pipeline create the custom resource too.
+    Aspects.of(bucket).add({
+      visit: (node) => {
+        if (node === bucket && bucket.node.tryFindChild('Notifications')) {
+          bucket.enableEventBridgeNotification();
+        }
+      },
+    });
+    return;
+  }
+  const name = Token.isUnresolved(bucket.bucketName) ? 'you passed' : JSON.stringify(bucket.bucketName);
+  Annotations.of(scope).addWarningV2(IMPORTED_BUCKET_WARNING,
+    `The bucket ${name} is imported, so the construct cannot turn on its EventBridge notifications; without them `
+    + 'no "Object Created" event reaches the rule and the pipeline never runs. Turn on "Amazon EventBridge" in the '
+    + 'bucket\'s Properties > Event notifications (the API\'s NotificationConfiguration.EventBridgeConfiguration), or use '
+    + `EventSource.cloudTrail(). Then acknowledge this warning: Annotations.of(pipeline).acknowledgeWarning('${IMPORTED_BUCKET_WARNING}')`);
 }

@@ -70,7 +70,7 @@ def synth_props(**props):
 
 def test_default_job_is_glue_5_glueetl(default):
     props = job_props(default["template"])
-    assert props["GlueVersion"] == "5.0"
+    assert props["GlueVersion"] == "5.1"
     assert props["Command"]["Name"] == "glueetl"
 
 
@@ -158,9 +158,10 @@ def test_default_arguments(default):
     template.has_resource_properties("AWS::Glue::Job", {"DefaultArguments": Match.object_like({
         "--input_format": "AUTO",
         "--output_path": bucket_join(bucket, "/parquet/"),
-        "--rejected_path": bucket_join(bucket, "/rejected/"),
-        "--stats_path": bucket_join(bucket, "/stats/"),
-        "--state_path": bucket_join(bucket, "/_pipeline/"),
+        "--rejected_path": bucket_join(bucket, "/rejected/products/"),
+        "--stats_path": bucket_join(bucket, "/stats/products/"),
+        "--state_path": bucket_join(bucket, "/_pipeline/products/"),
+        "--legacy_state_path": bucket_join(bucket, "/_pipeline/"),
         "--database_name": {"Ref": database},
         "--table_name": "products",
         "--partition_columns": "ingest_date",
@@ -302,7 +303,16 @@ def test_role_reads_and_writes_exactly_the_output_locations(default):
     bucket = logical_id(template, "AWS::S3::Bucket", "ProductsBucket")
     s = statement(template, "ReadWriteOutputLocations")
     assert s["Action"] == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
-    assert s["Resource"] == [arn_join(bucket, f"/{p}/*") for p in ("parquet", "rejected", "stats", "_pipeline")]
+    assert s["Resource"] == [arn_join(bucket, f"/{p}/*")
+                             for p in ("parquet", "rejected/products", "stats/products", "_pipeline/products")]
+
+
+def test_role_may_repair_the_legacy_state_root_of_a_lone_pipeline(default):
+    template = default["template"]
+    bucket = logical_id(template, "AWS::S3::Bucket", "ProductsBucket")
+    s = statement(template, "RepairLegacyState")
+    assert s["Action"] == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    assert s["Resource"] == arn_join(bucket, "/_pipeline/*")
 
 
 def test_role_only_writes_below_own_prefixes(default):
@@ -310,7 +320,7 @@ def test_role_only_writes_below_own_prefixes(default):
     for s in job_role_statements(template):
         actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
         if any(a in ("s3:PutObject", "s3:DeleteObject") for a in actions):
-            assert s["Sid"] == "ReadWriteOutputLocations"
+            assert s["Sid"] in ("ReadWriteOutputLocations", "RepairLegacyState")
 
 
 def test_role_lists_the_pipeline_bucket_without_prefix_condition(default):

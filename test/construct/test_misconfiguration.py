@@ -145,7 +145,7 @@ def test_rejected_rows_threshold_with_own_job_warns():
     ("versioned", "versioned", True),
 ])
 def test_created_bucket_option_with_own_bucket_warns(prop, python_name, value):
-    bucket = lambda stack: s3.Bucket.from_bucket_name(stack, "Landing", "my-landing")  # noqa: E731
+    bucket = lambda stack: s3.Bucket(stack, "Landing")  # noqa: E731  (a bucket of the app: no import warning)
     message = f"'{prop}' has no effect with your own 'bucket': it configures only a bucket the construct creates"
     short_id = "ownBucketIgnores" + prop[0].upper() + prop[1:]
     assert warnings_of(bucket=bucket, **{python_name: value}) == [expected(short_id, message)]

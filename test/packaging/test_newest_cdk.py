@@ -37,7 +37,7 @@ APP = textwrap.dedent("""\
     EventDrivenGlueWorkflow(stack, "Orders", input_prefix="orders/", output_prefix="orders-table/",
                             table_format=TableFormat.ICEBERG)
     EventDrivenGlueWorkflow(stack, "Latest", input_prefix="latest/", output_prefix="latest-table/",
-                            glue_version=glue.GlueVersion.of("6.0"))
+                            glue_version=glue.GlueVersion.V6_0)
     app.synth()
     """)
 
@@ -84,7 +84,7 @@ def test_default_iceberg_and_newest_glue_pipelines_synthesize_nag_clean_on_the_n
     assert installed == locked("aws-cdk-lib", NEWEST_LOCK)
     template = json.loads((out / "Newest.template.json").read_text(encoding="utf-8"))
     jobs = {k: r["Properties"] for k, r in template["Resources"].items() if r["Type"] == "AWS::Glue::Job"}
-    assert sorted(job["GlueVersion"] for job in jobs.values()) == ["5.0", "5.0", "6.0"]
+    assert sorted(job["GlueVersion"] for job in jobs.values()) == ["5.1", "5.1", "6.0"]
     assert sum(job["DefaultArguments"].get("--table_format") == "ICEBERG" for job in jobs.values()) == 1
     triggers = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Glue::Trigger"]
     assert [t["EventBatchingCondition"] for t in triggers] == [{"BatchSize": 100, "BatchWindow": 900}] * 3

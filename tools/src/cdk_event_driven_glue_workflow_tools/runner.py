@@ -180,11 +180,64 @@ def key_shape(pattern: dict[str, Any]) -> tuple[str, str]:
     return "", ""
 
 
+def deploy(aws: LocalAws, tpl: dict[str, Any], prefix: str) -> dict[str, str]:
+    """Creates what the jobs of a template touch (buckets, ledgers and their DLQs, databases,
+    workflows, sweep alarms) on the local endpoint, each once, named ``<prefix>-<logical id>``;
+    returns the logical ID -> physical name map."""
+    resources = tpl["Resources"]
+    names = physical_names(tpl, prefix.lower())
+    names.update({"AWS::Region": aws.region, "AWS::AccountId": aws.account_id})
+    s3, sqs, glue = aws.client("s3"), aws.client("sqs"), aws.client("glue")
+    cloudwatch = aws.client("cloudwatch")
+    for logical_id, resource in resources.items():
+        kind, name = resource["Type"], names[logical_id]
+        if kind == "AWS::S3::Bucket":
+            s3.create_bucket(Bucket=name)
+            names[f"{logical_id}.Arn"] = f"arn:aws:s3:::{name}"
+        elif kind == "AWS::SQS::Queue":
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            names[logical_id] = url
+            names[f"{logical_id}.QueueUrl"] = url
+            names[f"{logical_id}.QueueName"] = name
+            names[f"{logical_id}.Arn"] = f"arn:aws:sqs:{aws.region}:{aws.account_id}:{name}"
+        elif kind == "AWS::Glue::Database":
+            glue.create_database(DatabaseInput={"Name": name.replace("-", "_")})
+            names[logical_id] = name.replace("-", "_")
+        elif kind == "AWS::Glue::Workflow":
+            glue.create_workflow(Name=name)
+        elif kind == "AWS::CloudWatch::Alarm":
+            props = resource["Properties"]
+            if props.get("MetricName"):
+                cloudwatch.put_metric_alarm(
+                    AlarmName=name, Namespace=props["Namespace"], MetricName=props["MetricName"],
+                    Statistic=props.get("Statistic", "Maximum"), Period=int(props.get("Period", 60)),
+                    EvaluationPeriods=int(props["EvaluationPeriods"]), Threshold=float(props["Threshold"]),
+                    ComparisonOperator=props["ComparisonOperator"])
+            names[f"{logical_id}.Arn"] = (f"arn:aws:cloudwatch:{aws.region}:{aws.account_id}:"
+                                          f"alarm:{name}")
+        elif kind == "AWS::IAM::Role":
+            names[f"{logical_id}.Arn"] = f"arn:aws:iam::{aws.account_id}:role/{name}"
+        elif kind == "AWS::KMS::Key":
+            names[f"{logical_id}.Arn"] = (f"arn:aws:kms:{aws.region}:{aws.account_id}:"
+                                          f"key/{uuid.uuid5(uuid.NAMESPACE_URL, name)}")
+    # The ledger's dead-letter queue, as the template wires it.
+    for logical_id, resource in resources.items():
+        redrive = resource.get("Properties", {}).get("RedrivePolicy")
+        if resource["Type"] == "AWS::SQS::Queue" and redrive:
+            target = template.resolve(redrive["deadLetterTargetArn"], names)
+            sqs.set_queue_attributes(QueueUrl=names[logical_id], Attributes={"RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": target, "maxReceiveCount": str(redrive["maxReceiveCount"])})})
+    return names
+
+
 class LocalPipeline:
     """One pipeline of the template, deployed on the local endpoint and run the way AWS runs it."""
 
     def __init__(self, pipeline: template.Pipeline, assembly: Assembly, aws: LocalAws, work: pathlib.Path,
-                 liveness: dict[str, Any], progress):
+                 liveness: dict[str, Any], progress, names: dict[str, str] | None = None):
+        """``names``: the template already deployed on ``aws`` (:func:`deploy`), shared by every
+        pipeline of the app, so two pipelines in one bucket share it as they do on AWS; by
+        default the template is deployed for this pipeline alone, its names prefixed with it."""
         from moto.events.models import EventPattern
 
         self.pipeline = pipeline
@@ -194,7 +247,7 @@ class LocalPipeline:
         self.liveness = liveness
         self.progress = progress
         tpl = assembly.template()
-        self.names = self.deploy(tpl, pipeline)
+        self.names = names if names is not None else deploy(aws, tpl, pipeline.name)
         self.bucket = self.names.get(pipeline.bucket_logical_id, "landing-bucket")
         self.matcher = EventPattern.load(json.dumps(template.resolve(pipeline.pattern, self.names)))
         self.args = {k[2:]: str(v) for k, v in template.resolve(pipeline.job_arguments, self.names).items()
@@ -222,54 +275,6 @@ class LocalPipeline:
             glue_conf, local_endpoint_conf(glue_conf, self.aws.endpoint, self.aws.region))
         return GlueLauncher(self.assembly, self.pipeline.job_logical_id, self.names, work or self.work / "glue",
                             env=self.aws.env(credentials), spark_conf=conf)
-
-    def deploy(self, tpl: dict[str, Any], pipeline: template.Pipeline) -> dict[str, str]:
-        """Creates what the job touches (bucket, ledger and its DLQ, database, workflow, sweep
-        alarm) on the local endpoint; returns the logical ID -> physical name map."""
-        resources = tpl["Resources"]
-        names = physical_names(tpl, pipeline.name.lower())
-        names.update({"AWS::Region": self.aws.region, "AWS::AccountId": self.aws.account_id})
-        s3, sqs, glue = self.aws.client("s3"), self.aws.client("sqs"), self.aws.client("glue")
-        cloudwatch = self.aws.client("cloudwatch")
-        for logical_id, resource in resources.items():
-            kind, name = resource["Type"], names[logical_id]
-            if kind == "AWS::S3::Bucket":
-                s3.create_bucket(Bucket=name)
-                names[f"{logical_id}.Arn"] = f"arn:aws:s3:::{name}"
-            elif kind == "AWS::SQS::Queue":
-                url = sqs.create_queue(QueueName=name)["QueueUrl"]
-                names[logical_id] = url
-                names[f"{logical_id}.QueueUrl"] = url
-                names[f"{logical_id}.QueueName"] = name
-                names[f"{logical_id}.Arn"] = f"arn:aws:sqs:{self.aws.region}:{self.aws.account_id}:{name}"
-            elif kind == "AWS::Glue::Database":
-                glue.create_database(DatabaseInput={"Name": name.replace("-", "_")})
-                names[logical_id] = name.replace("-", "_")
-            elif kind == "AWS::Glue::Workflow":
-                glue.create_workflow(Name=name)
-            elif kind == "AWS::CloudWatch::Alarm":
-                props = resource["Properties"]
-                if props.get("MetricName"):
-                    cloudwatch.put_metric_alarm(
-                        AlarmName=name, Namespace=props["Namespace"], MetricName=props["MetricName"],
-                        Statistic=props.get("Statistic", "Maximum"), Period=int(props.get("Period", 60)),
-                        EvaluationPeriods=int(props["EvaluationPeriods"]), Threshold=float(props["Threshold"]),
-                        ComparisonOperator=props["ComparisonOperator"])
-                names[f"{logical_id}.Arn"] = (f"arn:aws:cloudwatch:{self.aws.region}:{self.aws.account_id}:"
-                                              f"alarm:{name}")
-            elif kind == "AWS::IAM::Role":
-                names[f"{logical_id}.Arn"] = f"arn:aws:iam::{self.aws.account_id}:role/{name}"
-            elif kind == "AWS::KMS::Key":
-                names[f"{logical_id}.Arn"] = (f"arn:aws:kms:{self.aws.region}:{self.aws.account_id}:"
-                                              f"key/{uuid.uuid5(uuid.NAMESPACE_URL, name)}")
-        # The ledger's dead-letter queue, as the template wires it.
-        for logical_id, resource in resources.items():
-            redrive = resource.get("Properties", {}).get("RedrivePolicy")
-            if resource["Type"] == "AWS::SQS::Queue" and redrive:
-                target = template.resolve(redrive["deadLetterTargetArn"], names)
-                sqs.set_queue_attributes(QueueUrl=names[logical_id], Attributes={"RedrivePolicy": json.dumps(
-                    {"deadLetterTargetArn": target, "maxReceiveCount": str(redrive["maxReceiveCount"])})})
-        return names
 
     def put(self, arrival: Arrival) -> tuple[int, str]:
         """Uploads through the S3 API; returns (size, ETag) as S3 reports them."""
@@ -534,10 +539,12 @@ def main(argv: list[str] | None = None) -> int:
         traces = {p.name: demo_scenario(p, offset=i * 600.0) for i, p in enumerate(found)}
         total = sum(1 for t in traces.values() for a in t if not a.note.startswith("a key the rule"))
         local = []
+        # One deployment of the template: pipelines that share a bucket share it here too.
+        names = deploy(aws, assembly.template(), "local")
         with tqdm(total=total, unit="event", desc="replaying", file=sys.stdout) as bar:
             for pipeline in found:
                 liveness = dict(liveness_base, **batching_liveness(pipeline))
-                lp = LocalPipeline(pipeline, assembly, aws, work / pipeline.name, liveness, bar.update)
+                lp = LocalPipeline(pipeline, assembly, aws, work / pipeline.name, liveness, bar.update, names=names)
                 lp.replay(traces[pipeline.name])
                 local.append(lp)
         report(local)

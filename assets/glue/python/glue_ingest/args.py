@@ -93,6 +93,9 @@ class Config:
             if not merged.get(name):
                 raise ValueError("--%s is required" % name)
             setattr(self, name, as_prefix(merged[name]))
+        # The shared state root of releases before state was per pipeline: read and repaired only.
+        legacy = merged.get("legacy_state_path")
+        self.legacy_state_path = as_prefix(legacy) if legacy and legacy != "true" else None
         self.catalog_update = flag(merged["catalog_update"])
         self.database = merged.get("database_name")
         self.table = merged.get("table_name")

@@ -30,13 +30,17 @@ class StateStore:
       pending/<run_id>.json      sources and destinations of a run in flight
       committed/<run_id>.json    the atomic commit record
       objects/<sha256(uri)>/<etag>.json   marker: this object version is done
+      table_schema.json          the columns, when no catalog keeps them
       staging/<run_id>/          Spark's output before publishing
     """
 
-    def __init__(self, storage, state_path):
+    def __init__(self, storage, state_path, legacy=None):
         self.storage = storage
         self.root = state_path if state_path.endswith("/") else state_path + "/"
         self.claimed = set()  # (uri, etag) of runs in flight, filled by recover()
+        # The state of this pipeline written by a release that kept it in a shared root:
+        # its markers still count and its crashed runs are repaired; nothing new goes there.
+        self.legacy = legacy
 
     def uri(self, *parts):
         return join_uri(self.root, *parts)
@@ -56,8 +60,18 @@ class StateStore:
     def marker_uri(self, uri, etag):
         return self.uri("objects", object_id(uri), safe_token(etag or "none") + ".json")
 
+    def schema_uri(self):
+        """Where the table's schema is kept without a catalog: this root's, or the legacy root's
+        until this root has one."""
+        own = self.uri("table_schema.json")
+        if self.legacy is not None and not self.storage.exists(own) and self.storage.exists(self.legacy.schema_uri()):
+            return self.legacy.schema_uri()
+        return own
+
     def is_done(self, uri, etag):
-        return self.storage.exists(self.marker_uri(uri, etag))
+        if self.storage.exists(self.marker_uri(uri, etag)):
+            return True
+        return self.legacy is not None and self.legacy.is_done(uri, etag)
 
     def write_markers(self, run_id, sources):
         def write(src):
@@ -91,10 +105,20 @@ class StateStore:
         table itself (an Iceberg snapshot), for a run that died after it.
         """
         now = time.time() if now is None else now
-        self.claimed = set()
         report = {"rolled_back": [], "finalized": [], "in_flight": []}
-        for pending_uri in self.storage.list(self.uri("pending")):
-            if not pending_uri.endswith(".json"):
+        claimed = set()
+        if self.legacy is not None:
+            for outcome, run_ids in self.legacy.recover(lease_seconds, now, committed_in_table).items():
+                report[outcome].extend(run_ids)
+            claimed = set(self.legacy.claimed)
+        self.claimed = claimed
+        folder = self.uri("pending") + "/"
+        for pending_uri in self.storage.list(folder):
+            # Only run-<...>.json right under pending/: a pipeline whose table is named
+            # "pending" keeps its own state (and its table_schema.json) in the legacy root's
+            # pending/ folder.
+            name = pending_uri[len(folder):]
+            if not (name.startswith("run-") and name.endswith(".json")) or "/" in name:
                 continue
             record = self.storage.read_json(pending_uri)
             run_id = record["run_id"]

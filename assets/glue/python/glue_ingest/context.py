@@ -46,7 +46,8 @@ class RunContext:
         self.started = datetime.datetime.now(datetime.timezone.utc)
         self.base_run_id = "run-%s-%s" % (self.started.strftime("%Y%m%dT%H%M%S"), uuid.uuid4().hex[:8])
         self.storage = Storage(self.clients.get("s3"))
-        self.state = StateStore(self.storage, cfg.state_path)
+        self.state = StateStore(self.storage, cfg.state_path,
+                                legacy=StateStore(self.storage, cfg.legacy_state_path) if cfg.legacy_state_path else None)
         self.ledger = None
         self.catalog = None
         self.iceberg = None

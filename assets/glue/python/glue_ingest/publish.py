@@ -70,8 +70,9 @@ def update_catalog(ctx, published):
         if dirs and cfg.partition_columns:
             ctx.catalog.add_partitions(dirs)
         return
+    found = ctx.state.schema_uri()
+    current = ctx.storage.read_json(found) if ctx.storage.exists(found) else {}
     uri = ctx.state.uri("table_schema.json")
-    current = ctx.storage.read_json(uri) if ctx.storage.exists(uri) else {}
     partition_lower = {p.lower() for p in cfg.partition_columns}
     for name, hive_type in columns:
         key = name.lower()

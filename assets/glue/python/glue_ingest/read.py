@@ -385,7 +385,7 @@ def table_types(ctx):
         return ctx.iceberg.column_types()
     if ctx.catalog:
         return ctx.catalog.column_types()
-    uri = ctx.state.uri("table_schema.json")
+    uri = ctx.state.schema_uri()
     return ctx.storage.read_json(uri) if ctx.storage.exists(uri) else {}
 
 
