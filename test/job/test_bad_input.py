@@ -115,3 +115,33 @@ def test_stats_invariant_rows_out_plus_rejected_equals_rows_in(spark, lake):
         assert f["rows_out"] + f["rows_rejected"] == f["rows_in"]
     assert len(lake.output_rows()) == stats["rows_out"] == 4
     assert len(lake.rejected_records()) == stats["rows_rejected"] == 2
+
+
+# --- legal files Spark cannot read as they are ------------------------------------------
+
+def test_a_csv_header_that_repeats_a_name_is_read_with_distinct_names(spark, lake):
+    """``id,name,Name,name``: the second and third take their occurrence number, case-insensitively."""
+    good = lake.put("in/good.csv", "id,name\n1,a\n")
+    dup = lake.put("in/dup.csv", "id,name,Name,name\n2,b,c,d\n3,e,f,g\n")
+    stats = _replay(spark, lake, good, dup)
+    assert {f["key"]: f["status"] for f in stats["files"]} == {"in/good.csv": "ok", "in/dup.csv": "ok"}
+    rows = sorted(lake.output_rows(), key=lambda r: r["id"])
+    assert [(r["id"], r["name"], r.get("Name_2") or r.get("name_2"), r.get("name_3")) for r in rows] == [
+        (1, "a", None, None), (2, "b", "c", "d"), (3, "e", "f", "g")]
+
+
+def test_distinct_names_skip_a_name_the_header_already_has():
+    from glue_ingest.transforms import distinct_names
+
+    assert distinct_names(["a", "a", "a_2", "A"]) == ["a", "a_3", "a_2", "A_4"]
+
+
+def test_json_keys_that_differ_only_in_case_quarantine_the_file_at_once(spark, lake):
+    good = lake.put("in/good.jsonl", jsonl([{"id": 1}]))
+    cased = lake.put("in/cased.jsonl", '{"id": 1, "Id": 2}\n{"id": 3, "Id": 4}\n')
+    stats = _replay(spark, lake, good, cased)
+    assert _status(stats, cased)["status"] == "quarantined"
+    _, reason = _reason_file(lake, stats, cased)
+    assert reason["reason"] == ("keys that differ only in letter case: `id`; a table's column names are "
+                                "case-insensitive, so rename one of them")
+    assert [r["id"] for r in lake.output_rows()] == [1]

@@ -18,6 +18,7 @@ Two ways to read:
   once and counted with one aggregate.
 """
 import json
+import re
 
 from . import probe as probes
 from . import transforms as pt
@@ -372,11 +373,22 @@ def read_all(ctx, table_types):
             except Exception as err:
                 text = str(err)
                 first = text.strip().splitlines()[0][:500] if text.strip() else type(err).__name__
-                if any(marker in text for marker in CONTENT_ERRORS):
+                if "COLUMN_ALREADY_EXISTS" in text:
+                    # JSON keys that differ only in letter case (id, Id): a table's columns
+                    # do not; retrying cannot help, so the file is quarantined at once.
+                    quarantine(ctx, rec, "keys that differ only in letter case: %s; a table's column names "
+                               "are case-insensitive, so rename one of them" % _duplicate_column(text))
+                elif any(marker in text for marker in CONTENT_ERRORS):
                     quarantine(ctx, rec, "unreadable file: %s" % first)
                 else:
                     rec.update(status="failed", reason="read failed: %s" % first)
     return load(ctx, good, table_types)
+
+
+def _duplicate_column(text):
+    """The column Spark names in a COLUMN_ALREADY_EXISTS error, as `id`."""
+    found = re.search(r"The column (`[^`]+`) already exists", text)
+    return found.group(1) if found else "a column"
 
 
 def table_types(ctx):

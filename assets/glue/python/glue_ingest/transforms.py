@@ -136,12 +136,37 @@ def strip_bom(name):
     return name.lstrip("\ufeff").strip()
 
 
+def distinct_names(names):
+    """Column names made distinct the way a table needs them: case-insensitively.
+
+    A name seen before (ignoring letter case) gets ``_2``, ``_3``, ... by its occurrence,
+    skipping any name the header already has: ``id,name,Name,name`` reads as
+    ``id, name, Name_2, name_3``.
+    """
+    taken = {n.lower() for n in names}
+    seen, out = {}, []
+    for name in names:
+        key = name.lower()
+        count = seen.get(key, 0) + 1
+        seen[key] = count
+        if count == 1:
+            out.append(name)
+            continue
+        candidate, n = "%s_%d" % (name, count), count
+        while candidate.lower() in taken:
+            n += 1
+            candidate = "%s_%d" % (name, n)
+        taken.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
 def csv_schema_with_corrupt(inferred, header):
-    """Inferred CSV schema renamed to the clean header, plus the corrupt column."""
-    fields = []
-    for i, field in enumerate(inferred.fields):
-        name = strip_bom(header[i]) if i < len(header) and header[i].strip() else field.name
-        fields.append(T.StructField(strip_bom(name), field.dataType, True))
+    """Inferred CSV schema renamed to the clean header (names made distinct), plus the corrupt column."""
+    names = [strip_bom(header[i]) if i < len(header) and header[i].strip() else field.name
+             for i, field in enumerate(inferred.fields)]
+    fields = [T.StructField(name, field.dataType, True)
+              for name, field in zip(distinct_names([strip_bom(n) for n in names]), inferred.fields)]
     fields.append(T.StructField(CORRUPT_COLUMN, T.StringType(), True))
     return T.StructType(fields)
 
