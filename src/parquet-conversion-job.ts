@@ -195,6 +195,22 @@ export interface ParquetConversionOptions {
   readonly csvOptions?: CsvOptions;
 
   /**
+   * Types of named columns, which the job casts to, row by row: column name to a Data
+   * Catalog type, one of `boolean`, `tinyint`, `smallint`, `int`, `bigint`, `float`,
+   * `double`, `decimal(p,s)`, `string`, `date` or `timestamp`. A value that does not cast
+   * (`abc` as a decimal, `75.25` as a bigint) makes its row a rejected one, with the
+   * reason; decimals are rounded to their scale. Declare them before the first run: a
+   * table created earlier keeps its column types.
+   *
+   * Columns you do not declare are inferred. In CSV files a whole-number column is then a
+   * `double`, so a first batch of whole amounts (75) does not lock the column to `bigint`
+   * against a later 75.25; declare `bigint` for the columns that must be whole numbers.
+   *
+   * @default - every column inferred
+   */
+  readonly columnTypes?: { [column: string]: string };
+
+  /**
    * Key prefix of the output, which is the table's location (and the Iceberg warehouse).
    *
    * @default 'parquet/'
@@ -533,6 +549,7 @@ export class ParquetConversionJob extends Construct {
         '\'ledgerSweepAfter\' has no effect without \'ledgerSweepAlarm\': the job has no alarm to hand over through');
     }
     validateGlueVersion(props.glueVersion);
+    validateColumnTypes(props.columnTypes);
     validateCsvOptions(props.csvOptions);
     if (props.csvOptions && props.inputFormat === InputFormat.JSON) {
       Annotations.of(this).addWarningV2('cdk-event-driven-glue-workflow:csvOptionsWithJson',
@@ -587,6 +604,9 @@ export class ParquetConversionJob extends Construct {
       '--enable-auto-scaling': 'true',
     };
     Object.assign(defaultArguments, csvArguments(props.csvOptions));
+    if (props.columnTypes && Object.keys(props.columnTypes).length > 0) {
+      defaultArguments['--column_types'] = Stack.of(this).toJsonString(props.columnTypes);
+    }
     if (iceberg) {
       Object.assign(defaultArguments, this.icebergArguments());
     }
@@ -1059,6 +1079,29 @@ function validateCsvOptions(options: CsvOptions | undefined): void {
     throw new Error(
       `'csvOptions.encoding' must be a character set name of letters, digits and . _ : - (e.g. "UTF-8"), got: ${JSON.stringify(encoding)}`,
     );
+  }
+}
+
+/** The Data Catalog types a column may be declared as: `decimal(p,s)` with 1 <= p <= 38 and s <= p. */
+const DECLARABLE_TYPE = /^(?:boolean|tinyint|smallint|int|bigint|float|double|string|date|timestamp|decimal\(\s*(\d+)\s*,\s*(\d+)\s*\))$/;
+
+function validateColumnTypes(columnTypes: { [column: string]: string } | undefined): void {
+  if (!columnTypes || Token.isUnresolved(columnTypes)) {
+    return;
+  }
+  for (const [column, type] of Object.entries(columnTypes)) {
+    if (Token.isUnresolved(column) || Token.isUnresolved(type)) {
+      continue;
+    }
+    if (column.trim() === '') {
+      throw new Error(`'columnTypes' keys must be column names, got: ${JSON.stringify(column)}`);
+    }
+    const match = DECLARABLE_TYPE.exec(type.trim().toLowerCase());
+    const decimal = match && match[1] !== undefined ? [Number(match[1]), Number(match[2])] : undefined;
+    if (!match || (decimal && (decimal[0] < 1 || decimal[0] > 38 || decimal[1] > decimal[0]))) {
+      throw new Error(`'columnTypes' type of ${JSON.stringify(column)} must be boolean, tinyint, smallint, int, bigint, `
+        + `float, double, decimal(p,s) (1 <= p <= 38, s <= p), string, date or timestamp, got: ${JSON.stringify(type)}`);
+    }
   }
 }
 

@@ -18,6 +18,7 @@ const ID = 'cdk-event-driven-glue-workflow';
 const DEFAULT_JOB_ONLY: Record<keyof ParquetConversionOptions, boolean> = {
   inputFormat: true,
   csvOptions: true,
+  columnTypes: true,
   outputPrefix: true,
   rejectedPrefix: true,
   statsPrefix: true,

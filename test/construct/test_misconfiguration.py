@@ -73,6 +73,7 @@ DEFAULT_JOB_ONLY = {
     "rejectedPrefix": ("rejected_prefix", "bad/"),
     "statsPrefix": ("stats_prefix", "metrics/"),
     "statePrefix": ("state_prefix", "_state/"),
+    "columnTypes": ("column_types", {"amount": "decimal(12,2)"}),
     "database": ("database", lambda stack: glue.Database.from_database_arn(
         stack, "Db", "arn:aws:glue:eu-west-1:123456789012:database/analytics")),
     "tableName": ("table_name", "items"),

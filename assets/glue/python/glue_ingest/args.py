@@ -1,4 +1,7 @@
 """The job arguments, as Glue passes them, parsed into a Config."""
+import json
+import re
+
 from .faults import Faults
 from .uris import as_prefix
 
@@ -59,6 +62,32 @@ def _split_partitions(text):
     return [c for c in out if c]
 
 
+def _column_types(text):
+    """``--column_types``: a JSON object of column names to Hive types, keyed here in lower case."""
+    from .transforms import DECLARABLE_TYPE
+
+    if not text or text == "true":
+        return {}
+    try:
+        declared = json.loads(text)
+    except ValueError:
+        raise ValueError("--column_types must be a JSON object of column names to types, got: %s" % text)
+    if not isinstance(declared, dict):
+        raise ValueError("--column_types must be a JSON object of column names to types, got: %s" % text)
+    out = {}
+    for name, hive_type in declared.items():
+        normalized = str(hive_type).strip().lower()
+        if not DECLARABLE_TYPE.match(normalized):
+            raise ValueError("--column_types type of %r must be boolean, tinyint, smallint, int, bigint, float, "
+                             "double, decimal(p,s), string, date or timestamp, got: %r" % (name, hive_type))
+        precision, scale = DECLARABLE_TYPE.match(normalized).groups()
+        if precision is not None and not (1 <= int(precision) <= 38 and int(scale) <= int(precision)):
+            raise ValueError("--column_types type of %r must be decimal(p,s) with 1 <= p <= 38 and s <= p, "
+                             "got: %r" % (name, hive_type))
+        out[str(name).lower()] = re.sub(r"\s+", "", normalized)
+    return out
+
+
 def flag(value):
     return str(value).strip().lower() not in ("false", "0", "no", "off", "")
 
@@ -96,6 +125,7 @@ class Config:
         # The shared state root of releases before state was per pipeline: read and repaired only.
         legacy = merged.get("legacy_state_path")
         self.legacy_state_path = as_prefix(legacy) if legacy and legacy != "true" else None
+        self.column_types = _column_types(merged.get("column_types"))
         self.catalog_update = flag(merged["catalog_update"])
         self.database = merged.get("database_name")
         self.table = merged.get("table_name")

@@ -114,13 +114,15 @@ class StateStore:
         self.claimed = claimed
         folder = self.uri("pending") + "/"
         for pending_uri in self.storage.list(folder):
-            # Only run-<...>.json right under pending/: a pipeline whose table is named
-            # "pending" keeps its own state (and its table_schema.json) in the legacy root's
-            # pending/ folder.
+            # Only <run_id>.json records right under pending/: a pipeline whose table is
+            # named "pending" keeps its own state (and its table_schema.json) in the legacy
+            # root's pending/ folder.
             name = pending_uri[len(folder):]
-            if not (name.startswith("run-") and name.endswith(".json")) or "/" in name:
+            if not name.endswith(".json") or "/" in name:
                 continue
             record = self.storage.read_json(pending_uri)
+            if not isinstance(record, dict) or record.get("run_id") != name[:-len(".json")]:
+                continue
             run_id = record["run_id"]
             if now - float(record.get("heartbeat_at", 0)) < lease_seconds:
                 report["in_flight"].append(run_id)

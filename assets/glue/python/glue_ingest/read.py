@@ -155,7 +155,8 @@ def read_group(ctx, gkey, recs):
                 .option("encoding", csv["encoding"]))
         inferred = base.option("inferSchema", "true").csv(paths).schema
         header = list(gkey[1]) if csv["header"] else [f.name for f in inferred.fields]
-        schema = pt.csv_schema_with_corrupt(inferred, header)
+        schema = pt.csv_read_types(pt.csv_schema_with_corrupt(inferred, header), ctx.cfg.column_types,
+                                   ctx.cfg.partition_columns)
         df = (base.schema(schema).option("enforceSchema", "true")
               .option("mode", "PERMISSIVE")
               .option("columnNameOfCorruptRecord", pt.CORRUPT_COLUMN).csv(paths))
@@ -180,9 +181,10 @@ def load(ctx, groups, table_types, allow_fast=True):
     if df is None:
         return Outcome(), []
     df = pt.normalize_types(df)
+    df, declared = pt.apply_declared_types(df, ctx.cfg.column_types)
     df, conflicts = pt.resolve_type_conflicts(df, table_types, ctx.cfg.partition_columns)
     total_bytes = sum(r["bytes"] for recs in groups.values() for r in recs)
-    if allow_fast and not conflicts and all(clean for _, clean in read):
+    if allow_fast and not conflicts and not declared and all(clean for _, clean in read):
         recs = [r for v in groups.values() for r in v]
         observed, metrics = _observe_rows(ctx, df, recs)
         publish.stage_output(ctx, observed.drop("__idx"), total_bytes)
@@ -355,7 +357,8 @@ def read_all(ctx, table_types):
                            str(max(32, len(recs) + 1)))
     try:
         if recs and table_types and set(groups) == {("JSON", False)}:
-            known = _read_json_lines_with_table_types(ctx, recs, table_types)
+            # A declared column the table lacks yet is parsed with its declared type.
+            known = _read_json_lines_with_table_types(ctx, recs, dict(ctx.cfg.column_types, **table_types))
             if known is not None:
                 return known
         return load(ctx, groups, table_types)

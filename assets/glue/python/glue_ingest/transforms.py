@@ -231,11 +231,103 @@ def resolve_type_conflicts(df, table_types, partition_columns=()):
             conflicts.append((name, table_type, batch_type))
             message = "type conflict on column %s: table has %s, file has %s" % (
                 name, table_type, batch_type)
-            reason = F.when(reason.isNull() & ref.isNotNull(), F.lit(message)).otherwise(reason)
-            cols.append(F.lit(None).cast(table_type).alias(name))
+            if table_type in INTEGRAL_TYPES and batch_type in FRACTIONAL_TYPES:
+                # Row by row: a whole number that fits is an ordinary value of the
+                # column (75 in a batch that also holds 75.25); only the others conflict.
+                value, bad = _row_cast(name, table_type)
+                reason = F.when(reason.isNull() & bad, F.lit(message)).otherwise(reason)
+                cols.append(F.when(bad, F.lit(None)).otherwise(value).cast(table_type).alias(name))
+            else:
+                reason = F.when(reason.isNull() & ref.isNotNull(), F.lit(message)).otherwise(reason)
+                cols.append(F.lit(None).cast(table_type).alias(name))
     if not conflicts:
         return df.select(*cols), conflicts
-    # The raw record of a conflicting row keeps its original values.
+    return _with_rejections(df, cols, reason), conflicts
+
+
+#: Hive types of whole numbers, and of the numbers that may have a fractional part.
+INTEGRAL_TYPES = ("tinyint", "smallint", "int", "bigint")
+FRACTIONAL_TYPES = ("float", "double")
+
+#: The Hive types a column may be declared as (``--column_types``); decimal(p,s) needs 1 <= p <= 38, s <= p.
+DECLARABLE_TYPE = re.compile(r"^(?:boolean|tinyint|smallint|int|bigint|float|double|string|date|timestamp"
+                             r"|decimal\(\s*(\d+)\s*,\s*(\d+)\s*\))$")
+
+
+def _row_cast(name, target):
+    """(the value cast to ``target``, whether this row's value does not cast).
+
+    ``try_cast`` gives null instead of failing (also under Spark 4's ANSI mode); a whole-number
+    target also refuses a value it would truncate (75.25 is not a bigint)."""
+    quoted = "`%s`" % name.replace("`", "``")
+    value = F.expr("try_cast(%s AS %s)" % (quoted, target))
+    bad = F.col(quoted).isNotNull() & value.isNull()
+    if target in INTEGRAL_TYPES:
+        exact = F.expr("try_cast(%s AS decimal(38,10))" % quoted) == F.expr(
+            "try_cast(try_cast(%s AS %s) AS decimal(38,10))" % (quoted, target))
+        bad = bad | (F.col(quoted).isNotNull() & ~F.coalesce(exact, F.lit(False)))
+    return value, bad
+
+
+def apply_declared_types(df, declared):
+    """Casts each column the user declared a type for (``--column_types``), row by row.
+
+    ``declared`` maps lower-case column names to Hive types. A value that does not cast
+    (``abc`` as a decimal, ``75.25`` as a bigint, ``2026-13-01`` as a date) makes its row a
+    rejected one, with the reason ``column amount: value abc is not a decimal(12,2)``;
+    decimals are rounded to their scale, as SQL does. Returns (df, whether any column was cast).
+    """
+    if not declared:
+        return df, False
+    reason = F.col(REASON_COLUMN)
+    cols, cast_any = [], False
+    for field in df.schema.fields:
+        name = field.name
+        target = declared.get(name.lower())
+        ref = F.col("`%s`" % name)
+        if name in INTERNAL_COLUMNS or name == SOURCE_COLUMN or target is None \
+                or spark_to_hive_type(field.dataType) == target.replace(" ", ""):
+            cols.append(ref)
+            continue
+        cast_any = True
+        value, bad = _row_cast(name, target)
+        message = F.concat(F.lit("column %s: value " % name), F.substring(ref.cast("string"), 1, 100),
+                           F.lit(" is not a %s" % target))
+        reason = F.when(reason.isNull() & bad, message).otherwise(reason)
+        cols.append(F.when(bad, F.lit(None)).otherwise(value).cast(target).alias(name))
+    if not cast_any:
+        return df, False
+    return _with_rejections(df, cols, reason), True
+
+
+def csv_read_types(schema, declared, partition_columns=()):
+    """The types a CSV read takes for its columns.
+
+    A declared column is read as text and cast afterwards (so ``007`` stays what the
+    declaration makes of it). Any other column inferred as a whole number is read as a
+    double: a CSV file says nothing about types, and a first batch of whole amounts (75)
+    must not lock a column to bigint that a later ordinary 75.25 then conflicts with.
+    Partition columns keep their inferred type (a path value such as ``year=2026``).
+    """
+    partitions = {p.lower() for p in partition_columns}
+    fields = []
+    for field in schema.fields:
+        key = field.name.lower()
+        if field.name in INTERNAL_COLUMNS:
+            fields.append(field)
+        elif key in (declared or {}):
+            fields.append(T.StructField(field.name, T.StringType(), True))
+        elif key not in partitions and isinstance(field.dataType, (T.IntegerType, T.LongType, T.ShortType,
+                                                                   T.ByteType)):
+            fields.append(T.StructField(field.name, T.DoubleType(), True))
+        else:
+            fields.append(field)
+    return T.StructType(fields)
+
+
+def _with_rejections(df, cols, reason):
+    """``df`` projected to ``cols``, with ``reason`` as the reject reason of the rows it marks;
+    the raw record of a newly rejected row keeps its original values."""
     raw = F.to_json(F.struct(*[F.col("`%s`" % c) for c in data_columns(df) if c != SOURCE_COLUMN]))
     projected = df.select(
         *cols,
@@ -245,8 +337,7 @@ def resolve_type_conflicts(df, table_types, partition_columns=()):
     )
     projected = projected.drop(CORRUPT_COLUMN, REASON_COLUMN)
     projected = projected.withColumnRenamed("__raw", CORRUPT_COLUMN)
-    projected = projected.withColumnRenamed("__reason", REASON_COLUMN)
-    return projected, conflicts
+    return projected.withColumnRenamed("__reason", REASON_COLUMN)
 
 
 def normalized_input_path():
