@@ -25,7 +25,7 @@ Production runs on AWS Glue; this is for development and tests.
 from __future__ import annotations
 
 import argparse
-import collections
+import contextlib
 import dataclasses
 import datetime
 import gzip
@@ -41,7 +41,7 @@ import time
 import uuid
 from typing import Any
 
-from . import batching, scenario, sparkconf, template
+from . import acceptance, batching, scenario, sparkconf, template
 from .launcher import Assembly, GlueLauncher, glue_spark_conf, local_endpoint_conf
 from .localaws import Credentials, LocalAws, resolve_policy, without_conditions
 
@@ -259,6 +259,8 @@ class LocalPipeline:
         self.ignored: list[Arrival] = []
         self.records: list[RunRecord] = []
         self.failures: list[str] = []
+        self.uploads: list[acceptance.Upload] = []
+        self.logs = work / "logs"
         self.events_by_time: list[tuple[float, dict[str, Any]]] = []
 
     def launcher_for(self, credentials: Credentials, work: pathlib.Path | None = None) -> GlueLauncher:
@@ -306,6 +308,9 @@ class LocalPipeline:
                 if self.matcher.matches_event(event):
                     sqs.send_message(QueueUrl=ledger, MessageBody=json.dumps(event))
                     events.append(event)
+                    if arrival.data is not None:
+                        self.uploads.append(acceptance.Upload(arrival.key, f"s3://{self.bucket}/{arrival.key}", etag,
+                                                              arrival.data, arrival.note))
                 sent += 1
 
         for arrival in sorted(arrivals, key=lambda a: a.time):
@@ -329,8 +334,9 @@ class LocalPipeline:
             with self.aws.enforcing():
                 job = self.launcher.launch(workflow_name=workflow, workflow_run_id=run_id)
             wall = time.perf_counter() - began
+            log = self.write_log(len(self.records) + 1, job)
             if job.returncode != 0:
-                self.failures.append(job.stderr[-3000:])
+                self.failures.append(f"run {len(self.records) + 1}: {error_line(job.stderr)} (log: {log})")
                 stats = {"files_processed": 0, "rows_in": 0, "rows_out": 0, "rows_rejected": 0, "files": [],
                          "rounds": 0, "failed": True}
             else:
@@ -351,6 +357,49 @@ class LocalPipeline:
             record.run = scheduled
         self.schedule = schedule
         self.matched = matched
+
+    def write_log(self, number: int, job: Any) -> pathlib.Path:
+        """The run's whole output (Ivy's resolution, Spark's log, the job's lines) in a file of its own."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        path = self.logs / f"run-{number:03d}.log"
+        path.write_text(f"$ {' '.join(job.argv)}\nexit code {job.returncode}\n\n--- stdout\n{job.stdout}\n"
+                        f"--- stderr\n{job.stderr}\n", encoding="utf-8")
+        return path
+
+    def outcome(self, table: list[dict[str, Any]] | None, table_error: str | None) -> acceptance.Outcome:
+        """What this pipeline was given and left behind, for the acceptance cases."""
+        s3 = self.aws.client("s3")
+        bucket, _, rejected = self.args["rejected_path"][len("s3://"):].partition("/")
+        quarantined, rejected_sources = [], set()
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=rejected):
+            for item in page.get("Contents", []):
+                key = item["Key"]
+                if key.startswith(f"{rejected}quarantine/") and key.endswith(".reason.json"):
+                    quarantined.append(json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+                elif key.startswith(f"{rejected}records/") and key.endswith(".jsonl"):
+                    for line in s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines():
+                        if line.strip():
+                            rejected_sources.add(json.loads(line).get("source_file"))
+        sqs = self.aws.client("sqs")
+        left = 0
+        for logical_id in self.ledger_queues():
+            attributes = sqs.get_queue_attributes(QueueUrl=self.names[logical_id], AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            left += sum(int(v) for v in attributes.values())
+        csv_options = {"delimiter": self.args.get("csv_delimiter", ","), "quote": self.args.get("csv_quote", '"'),
+                       "encoding": self.args.get("csv_encoding", "utf-8")}
+        return acceptance.Outcome(
+            name=self.pipeline.name, uploads=self.uploads, runs=[r.stats for r in self.records if not
+                                                                  r.stats.get("failed")],
+            failures=self.failures, table=table, table_error=table_error, quarantined=quarantined,
+            rejected_sources=rejected_sources, ledger_left=left, batch_size=self.pipeline.batch_size,
+            input_format=self.args.get("input_format", "AUTO").upper(), csv=csv_options)
+
+    def ledger_queues(self) -> list[str]:
+        """The ledger's logical ID and, when the job parks messages there, its dead-letter queue's."""
+        found = [self.ledger_logical_id()]
+        dlq = template.refs_in(self.pipeline.job_arguments.get("--ledger_dlq_url"))
+        return found + sorted(dlq)
 
     def ledger_logical_id(self) -> str:
         url = self.pipeline.job_arguments.get("--ledger_queue_url")
@@ -375,6 +424,15 @@ class LocalPipeline:
         combined["files"] = [f for d in docs for f in d["files"]]
         combined["rounds"] = len(docs)
         return combined
+
+
+def error_line(stderr: str) -> str:
+    """The line that says why a run failed: the exception of the last traceback, else the last line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if re.match(r"^[\w.]+(Error|Exception|Crash)\b", line) or line.startswith("py4j.protocol."):
+            return line[:400]
+    return lines[-1][:400] if lines else "no output"
 
 
 def clock(seconds: float) -> str:
@@ -407,7 +465,8 @@ def report(pipelines: list[LocalPipeline]) -> None:
             print(f"{lp.pipeline.name:<12} job policy statements run without their Condition (moto evaluates "
                   f"none): {', '.join(lp.rewritten)}")
         for failure in lp.failures:
-            print(f"{lp.pipeline.name:<12} a job run FAILED:\n{failure}")
+            print(f"{lp.pipeline.name:<12} a job run FAILED: {failure}")
+        print(f"{lp.pipeline.name:<12} job run logs (Ivy, Spark and the job's output): {lp.logs}")
 
 
 def read_table(lp: LocalPipeline, spark_holder: dict[str, Any]) -> list[dict[str, Any]]:
@@ -438,7 +497,9 @@ def read_table(lp: LocalPipeline, spark_holder: dict[str, Any]) -> list[dict[str
 def read_iceberg(lp: LocalPipeline, spark_holder: dict[str, Any]) -> list[dict[str, Any]]:
     if "spark" not in spark_holder:
         conf = sparkconf.merge(sparkconf.base_conf("read-back"), lp.launcher.spark_conf)
-        spark_holder["spark"] = sparkconf.session(conf)
+        # Ivy's resolution report and Spark's start-up lines go to the log, not the terminal.
+        with output_to(lp.work.parent / "read-back.log"):
+            spark_holder["spark"] = sparkconf.session(conf)
     spark = spark_holder["spark"]
     # read back as the pipeline's job role reads it (the catalog's AWS SDK v2 clients)
     sparkconf.jvm_aws_credentials(spark, lp.credentials.access_key_id, lp.credentials.secret_access_key,
@@ -448,14 +509,43 @@ def read_iceberg(lp: LocalPipeline, spark_holder: dict[str, Any]) -> list[dict[s
     return [r.asDict() for r in rows]
 
 
-def query(pipelines: list[LocalPipeline]) -> dict[str, list[dict[str, Any]]]:
+@contextlib.contextmanager
+def output_to(path: pathlib.Path):
+    """This process's file descriptors 1 and 2 (a JVM it starts writes there too) go to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+def query(pipelines: list[LocalPipeline]) -> dict[str, tuple[list[dict[str, Any]] | None, str | None]]:
+    """Each pipeline's table, read back from outside the job: (rows, None), or (None, why not)."""
     tables, holder = {}, {}
     for lp in pipelines:
-        rows = read_table(lp, holder)
-        tables[lp.pipeline.name] = rows
         fmt = lp.args.get("table_format", "PARQUET").upper()
-        print(f"\n{lp.pipeline.name}: table {lp.args.get('database_name')}.{lp.args.get('table_name')} "
-              f"({fmt}, read back {'through Iceberg' if fmt == 'ICEBERG' else 'with DuckDB'}): {len(rows)} rows")
+        name = f"{lp.args.get('database_name')}.{lp.args.get('table_name')}"
+        try:
+            rows = read_table(lp, holder)
+        except Exception as error:  # reported as the reason of every case that needs the table
+            reason = error_line(str(error)) if str(error).strip() else type(error).__name__
+            tables[lp.pipeline.name] = (None, reason)
+            print(f"\n{lp.pipeline.name}: table {name} ({fmt}) could not be read: {reason}")
+            continue
+        tables[lp.pipeline.name] = (rows, None)
+        print(f"\n{lp.pipeline.name}: table {name} ({fmt}, read back "
+              f"{'through Iceberg' if fmt == 'ICEBERG' else 'with DuckDB'}): {len(rows)} rows")
         per_file: dict[str, set] = {}
         for row in rows:
             per_file.setdefault(row["_source_file"], set()).add(str(row["_ingested_at"]))
@@ -466,43 +556,14 @@ def query(pipelines: list[LocalPipeline]) -> dict[str, list[dict[str, Any]]]:
     return tables
 
 
-def check_cases(pipelines: list[LocalPipeline], tables: dict[str, list[dict[str, Any]]]) -> list[tuple[str, bool, str]]:
-    """The Lambda guide's three acceptance cases, and every row exactly once, on what actually ran."""
-    results = []
+def check_cases(pipelines: list[LocalPipeline],
+                tables: dict[str, tuple[list[dict[str, Any]] | None, str | None]]) -> list[acceptance.Case]:
+    """The acceptance cases of every pipeline, judged from what was uploaded and what it left."""
+    cases = []
     for lp in pipelines:
-        runs = lp.records
-        if not runs:
-            results.append((f"{lp.pipeline.name}: runs", False, "no run started"))
-            continue
-        results.append((f"{lp.pipeline.name}: every job run succeeded", not lp.failures,
-                        f"{len(lp.failures)} failed run(s)"))
-        first = runs[0]
-        results.append((f"{lp.pipeline.name}: a lone file is processed", first.stats["files_processed"] == 1,
-                        f"run 1 ({first.run.reason}) processed {first.stats['files_processed']} file"))
-        burst = [r for r in runs if any(lp.matched[i].note.startswith("case 2") for i in r.run.objects)]
-        expected = -(-10 // lp.pipeline.batch_size)
-        # ceil(10 / batch size) runs when each run ends before the next batch fills; on a
-        # slower machine a run's drain rounds take files of the next batch, so fewer runs.
-        results.append((f"{lp.pipeline.name}: a burst of 10 files is at most {expected} run(s), not 10",
-                        1 <= len(burst) <= expected,
-                        f"{len(burst)} run(s) for the burst, batch size {lp.pipeline.batch_size}"))
-        reingested = [f for f in runs[-1].stats.get("files", []) if f.get("status") == "ok"]
-        results.append((f"{lp.pipeline.name}: a changed re-upload is processed again", len(reingested) == 1,
-                        f"last run ingested {len(reingested)} file(s)"))
-        ok_rows = sum(f["rows_out"] for r in runs for f in r.stats.get("files", []) if f.get("status") == "ok")
-        got = len(tables.get(lp.pipeline.name, []))
-        results.append((f"{lp.pipeline.name}: the table holds every accepted row exactly once", got == ok_rows,
-                        f"{got} rows in the table, {ok_rows} accepted by the runs"))
-        # No file left waiting: every uploaded version was taken by a run (ok, or quarantined
-        # with its reason), read from the runs' own stats, not from the model's bookkeeping.
-        uploaded = {(a.key, i) for i, a in enumerate(lp.matched) if a.data is not None}
-        versions = collections.Counter(key for key, _ in uploaded)
-        taken = collections.Counter(f["key"] for r in runs for f in r.stats.get("files", [])
-                                    if f.get("status") in ("ok", "quarantined"))
-        waiting = sorted(k for k, n in versions.items() if taken[k] < n)
-        results.append((f"{lp.pipeline.name}: no uploaded file is left waiting", not waiting,
-                        f"{sum(versions.values())} version(s) uploaded, waiting: {', '.join(waiting) or 'none'}"))
-    return results
+        rows, error = tables.get(lp.pipeline.name, (None, "not read"))
+        cases += acceptance.check(lp.outcome(rows, error))
+    return cases
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -549,12 +610,12 @@ def main(argv: list[str] | None = None) -> int:
                 local.append(lp)
         report(local)
         tables = query(local)
-    print("\nAcceptance cases")
-    results = check_cases(local, tables)
-    for title, ok, detail in results:
-        print(f"  [{'ok' if ok else 'FAILED'}] {title}: {detail}")
+        print("\nAcceptance cases")
+        results = check_cases(local, tables)
+    for case in results:
+        print(f"  [{case.status}] {case.title}: {case.detail}")
     print(f"\nwall time: {time.perf_counter() - began:.0f} s")
-    return 0 if all(ok for _, ok, _ in results) else 1
+    return 0 if results and all(case.status == acceptance.OK for case in results) else 1
 
 
 def batching_liveness(pipeline: template.Pipeline) -> dict[str, Any]:
