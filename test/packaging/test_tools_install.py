@@ -64,6 +64,22 @@ def test_tools_wheel_holds_every_module_and_the_command():
     assert "cdk-glue-pipeline plan" in metadata and "cdk-glue-pipeline run" in metadata
 
 
+def requires_python(path: pathlib.Path) -> str:
+    with zipfile.ZipFile(path) as whl:
+        (meta,) = [n for n in whl.namelist() if n.endswith(".dist-info/METADATA")]
+        found = re.findall(r"^Requires-Python: (.*)$", whl.read(meta).decode(), flags=re.MULTILINE)
+    assert len(found) == 1, f"{path.name} declares Requires-Python {len(found)} times"
+    return found[0].strip()
+
+
+def test_the_readmes_state_the_python_floor_the_wheels_declare():
+    declared = {name: requires_python(wheel(name)) for name in ("cdk_event_driven_glue_workflow", PACKAGE)}
+    assert declared == {"cdk_event_driven_glue_workflow": ">=3.10", PACKAGE: ">=3.10"}
+    stated = {name: re.findall(r"Python\s+(3\.\d+)\s+or\s+later", (ROOT / name).read_text(encoding="utf-8"))
+              for name in ("README.md", "tools/README.md")}
+    assert stated == {"README.md": ["3.10"], "tools/README.md": ["3.10"]}
+
+
 def test_the_pypi_release_builds_the_tools_wheel_next_to_the_library():
     # release.yml's release_pypi job runs `npx projen package:python`, then publib-pypi,
     # which uploads every wheel in dist/python (test_packages.py checks the job's steps).
