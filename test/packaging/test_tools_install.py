@@ -156,6 +156,12 @@ def test_plan_prints_the_lost_firing_bound_the_readme_quotes_for_the_defaults(ve
             "up to +4560 s") in out, out
 
 
+def test_version_prints_the_installed_version(venv, tmp_path):
+    out = run([str(venv / "bin" / "cdk-glue-pipeline"), "--version"], timeout=120, cwd=tmp_path,
+              env=user_env(venv)).stdout
+    assert out == f"cdk-glue-pipeline {VERSION}\n"
+
+
 def test_run_help_names_its_options(venv, tmp_path):
     out = run([str(venv / "bin" / "cdk-glue-pipeline"), "run", "--help"], timeout=120, cwd=tmp_path,
               env=user_env(venv)).stdout

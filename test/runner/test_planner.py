@@ -255,3 +255,12 @@ def test_plot_labels_one_per_point_and_none_overlap(arrivals, sizes, windows):
                    for b in boxes)
     finally:
         plt.close(fig)
+
+
+def test_the_command_prints_its_installed_version(capsys):
+    from importlib.metadata import version
+
+    from cdk_event_driven_glue_workflow_tools import cli
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out == f"cdk-glue-pipeline {version('cdk-event-driven-glue-workflow-tools')}\n"
