@@ -162,6 +162,48 @@ def test_version_prints_the_installed_version(venv, tmp_path):
     assert out == f"cdk-glue-pipeline {VERSION}\n"
 
 
+def test_plan_skips_a_header_row_and_writes_to_a_folder_of_the_current_directory(venv, tmp_path):
+    (tmp_path / "arrivals.csv").write_text("arrival,size\n2026-11-22T10:00:00Z,10\n2026-11-22T10:00:30Z,5\n"
+                                           "2026-11-22T10:15:00Z,1\n", encoding="utf-8")
+    command = [str(venv / "bin" / "cdk-glue-pipeline"), "plan", "--trace", "arrivals.csv", "--sizes", "10",
+               "--windows", "300"]
+    out = run(command, timeout=300, cwd=tmp_path, env=user_env(venv)).stdout
+    assert "trace: 3 files over 0.2 h (arrivals.csv)" in out, out
+    assert "wrote cdk-glue-pipeline-plan/table.md and cdk-glue-pipeline-plan/runs_vs_p95.png" in out, out
+    assert sorted(p.name for p in (tmp_path / "cdk-glue-pipeline-plan").iterdir()) == ["runs_vs_p95.png",
+                                                                                        "table.md"]
+
+
+def test_plan_names_the_line_and_value_of_a_row_that_is_not_a_time(venv, tmp_path):
+    (tmp_path / "arrivals.csv").write_text("arrival\n0\n30\nsoon\n", encoding="utf-8")
+    result = subprocess.run([str(venv / "bin" / "cdk-glue-pipeline"), "plan", "--trace", "arrivals.csv"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path, env=user_env(venv))
+    assert result.returncode == 2, result
+    assert result.stderr.endswith("cdk-glue-pipeline plan: error: --trace: arrivals.csv, line 4: 'soon' is "
+                                  "neither seconds nor an ISO-8601 time\n"), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "cdk-glue-pipeline-plan").exists()
+
+
+def option_help(text: str) -> dict[str, str]:
+    """Each option of an argparse --help, with its help text on one line."""
+    options = text.split("\noptions:\n", 1)[1]
+    found = re.findall(r"^  (-[^\n]*?)(?:  +|\n)(.*?)(?=^  -|\Z)", options, flags=re.MULTILINE | re.DOTALL)
+    return {re.findall(r"--[\w-]+", flags)[-1]: " ".join(helptext.split()) for flags, helptext in found}
+
+
+def test_plan_help_shows_the_default_of_every_option(venv, tmp_path):
+    out = run([str(venv / "bin" / "cdk-glue-pipeline"), "plan", "--help"], timeout=120, cwd=tmp_path,
+              env=dict(user_env(venv), COLUMNS="250")).stdout   # no wrapping
+    helps = option_help(out)
+    assert len(helps) == 18, helps
+    assert [name for name, text in helps.items() if name != "--help" and "(default: " not in text] == []
+    assert helps["--sizes"].endswith("(default: 1,5,10,25,50,100)")
+    assert helps["--windows"].endswith("(default: 60,300,600,900)")
+    assert helps["--out"].endswith("(default: cdk-glue-pipeline-plan, in the current folder)")
+    assert helps["--trace"].endswith("(default: none, the --scenario trace)")
+
+
 def test_run_help_names_its_options(venv, tmp_path):
     out = run([str(venv / "bin" / "cdk-glue-pipeline"), "run", "--help"], timeout=120, cwd=tmp_path,
               env=user_env(venv)).stdout
