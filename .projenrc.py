@@ -101,6 +101,8 @@ project = AwsCdkConstructLibrary(
         "derby.log",
         "/.tmp/",
         "/bench/out/",
+        # What `cdk-glue-pipeline plan` writes by default when run here.
+        "/cdk-glue-pipeline-plan/",
         # Built from assets/glue/jvm by scripts/build-job-jar.sh before every compile;
         # it ships in the npm tarball (hence in every language package), never in git.
         "/assets/glue/lib/",

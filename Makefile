@@ -1,4 +1,4 @@
-# The two commands of the README. Each is self-sufficient on a fresh machine.
+# The two commands (README.md names them; CONTRIBUTING.md describes them). Each is self-sufficient on a fresh machine.
 .PHONY: demo test bootstrap lock upgrade
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20

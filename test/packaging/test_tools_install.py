@@ -64,6 +64,22 @@ def test_tools_wheel_holds_every_module_and_the_command():
     assert "cdk-glue-pipeline plan" in metadata and "cdk-glue-pipeline run" in metadata
 
 
+def requires_python(path: pathlib.Path) -> str:
+    with zipfile.ZipFile(path) as whl:
+        (meta,) = [n for n in whl.namelist() if n.endswith(".dist-info/METADATA")]
+        found = re.findall(r"^Requires-Python: (.*)$", whl.read(meta).decode(), flags=re.MULTILINE)
+    assert len(found) == 1, f"{path.name} declares Requires-Python {len(found)} times"
+    return found[0].strip()
+
+
+def test_the_readmes_state_the_python_floor_the_wheels_declare():
+    declared = {name: requires_python(wheel(name)) for name in ("cdk_event_driven_glue_workflow", PACKAGE)}
+    assert declared == {"cdk_event_driven_glue_workflow": ">=3.10", PACKAGE: ">=3.10"}
+    stated = {name: re.findall(r"Python\s+(3\.\d+)\s+or\s+later", (ROOT / name).read_text(encoding="utf-8"))
+              for name in ("README.md", "tools/README.md")}
+    assert stated == {"README.md": ["3.10"], "tools/README.md": ["3.10"]}
+
+
 def test_the_pypi_release_builds_the_tools_wheel_next_to_the_library():
     # release.yml's release_pypi job runs `npx projen package:python`, then publib-pypi,
     # which uploads every wheel in dist/python (test_packages.py checks the job's steps).
@@ -138,6 +154,54 @@ def test_plan_prints_the_lost_firing_bound_the_readme_quotes_for_the_defaults(ve
     out = run(command, timeout=300, cwd=tmp_path, env=user_env(venv)).stdout
     assert ("a lone file whose firing is lost: up to 5506 s, each further lost firing (the sweep's too): "
             "up to +4560 s") in out, out
+
+
+def test_version_prints_the_installed_version(venv, tmp_path):
+    out = run([str(venv / "bin" / "cdk-glue-pipeline"), "--version"], timeout=120, cwd=tmp_path,
+              env=user_env(venv)).stdout
+    assert out == f"cdk-glue-pipeline {VERSION}\n"
+
+
+def test_plan_skips_a_header_row_and_writes_to_a_folder_of_the_current_directory(venv, tmp_path):
+    (tmp_path / "arrivals.csv").write_text("arrival,size\n2026-11-22T10:00:00Z,10\n2026-11-22T10:00:30Z,5\n"
+                                           "2026-11-22T10:15:00Z,1\n", encoding="utf-8")
+    command = [str(venv / "bin" / "cdk-glue-pipeline"), "plan", "--trace", "arrivals.csv", "--sizes", "10",
+               "--windows", "300"]
+    out = run(command, timeout=300, cwd=tmp_path, env=user_env(venv)).stdout
+    assert "trace: 3 files over 0.2 h (arrivals.csv)" in out, out
+    assert "wrote cdk-glue-pipeline-plan/table.md and cdk-glue-pipeline-plan/runs_vs_p95.png" in out, out
+    assert sorted(p.name for p in (tmp_path / "cdk-glue-pipeline-plan").iterdir()) == ["runs_vs_p95.png",
+                                                                                        "table.md"]
+
+
+def test_plan_names_the_line_and_value_of_a_row_that_is_not_a_time(venv, tmp_path):
+    (tmp_path / "arrivals.csv").write_text("arrival\n0\n30\nsoon\n", encoding="utf-8")
+    result = subprocess.run([str(venv / "bin" / "cdk-glue-pipeline"), "plan", "--trace", "arrivals.csv"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path, env=user_env(venv))
+    assert result.returncode == 2, result
+    assert result.stderr.endswith("cdk-glue-pipeline plan: error: --trace: arrivals.csv, line 4: 'soon' is "
+                                  "neither seconds nor an ISO-8601 time\n"), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "cdk-glue-pipeline-plan").exists()
+
+
+def option_help(text: str) -> dict[str, str]:
+    """Each option of an argparse --help, with its help text on one line."""
+    options = text.split("\noptions:\n", 1)[1]
+    found = re.findall(r"^  (-[^\n]*?)(?:  +|\n)(.*?)(?=^  -|\Z)", options, flags=re.MULTILINE | re.DOTALL)
+    return {re.findall(r"--[\w-]+", flags)[-1]: " ".join(helptext.split()) for flags, helptext in found}
+
+
+def test_plan_help_shows_the_default_of_every_option(venv, tmp_path):
+    out = run([str(venv / "bin" / "cdk-glue-pipeline"), "plan", "--help"], timeout=120, cwd=tmp_path,
+              env=dict(user_env(venv), COLUMNS="250")).stdout   # no wrapping
+    helps = option_help(out)
+    assert len(helps) == 18, helps
+    assert [name for name, text in helps.items() if name != "--help" and "(default: " not in text] == []
+    assert helps["--sizes"].endswith("(default: 1,5,10,25,50,100)")
+    assert helps["--windows"].endswith("(default: 60,300,600,900)")
+    assert helps["--out"].endswith("(default: cdk-glue-pipeline-plan, in the current folder)")
+    assert helps["--trace"].endswith("(default: none, the --scenario trace)")
 
 
 def test_run_help_names_its_options(venv, tmp_path):

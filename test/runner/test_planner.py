@@ -59,6 +59,72 @@ def test_read_trace_accepts_seconds_and_iso_timestamps(tmp_path):
     assert scenario.read_trace(str(trace)) == [0.0, 30.0, 900.0]
 
 
+def test_read_trace_skips_a_header_row_blank_rows_and_a_byte_order_mark(tmp_path):
+    trace = tmp_path / "t.csv"
+    trace.write_text("\ufeffarrival,size\n100,3\n\n130.5,1\n,\n1000,2\n", encoding="utf-8")
+    assert scenario.read_trace(str(trace)) == [0.0, 30.5, 900.0]
+
+
+def test_read_trace_takes_a_first_row_that_is_a_time_as_an_arrival(tmp_path):
+    trace = tmp_path / "t.csv"
+    trace.write_text("2026-11-22T10:00:00Z\n2026-11-22T10:00:30+00:00\n", encoding="utf-8")
+    assert scenario.read_trace(str(trace)) == [0.0, 30.0]
+
+
+@pytest.mark.parametrize("text, line, value", [
+    ("arrival\n0\n30\nsoon\n", 4, "soon"),
+    ("0\narrival\n", 2, "arrival"),
+    ("seconds\n0\n\n2026-13-01T00:00:00\n", 4, "2026-13-01T00:00:00"),
+    ("arrival\n0\nnan\n", 3, "nan"),
+    ("arrival\n0\ninf\n", 3, "inf"),
+])
+def test_read_trace_names_the_line_and_value_of_a_later_row_that_is_not_a_time(tmp_path, text, line, value):
+    trace = tmp_path / "t.csv"
+    trace.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError) as error:
+        scenario.read_trace(str(trace))
+    assert str(error.value) == f"{trace}, line {line}: {value!r} is neither seconds nor an ISO-8601 time"
+
+
+def test_read_trace_with_only_a_header_has_no_arrivals(tmp_path):
+    trace = tmp_path / "t.csv"
+    trace.write_text("arrival\n\n", encoding="utf-8")
+    with pytest.raises(ValueError) as error:
+        scenario.read_trace(str(trace))
+    assert str(error.value) == f"{trace}: no arrival times found"
+
+
+def test_cli_reports_a_bad_trace_as_a_usage_error_not_a_traceback(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.csv").write_text("arrival\n0\nsoon\n", encoding="utf-8")
+    for trace, message in [("t.csv", "t.csv, line 3: 'soon' is neither seconds nor an ISO-8601 time"),
+                           ("missing.csv", "[Errno 2] No such file or directory: 'missing.csv'")]:
+        with pytest.raises(SystemExit) as exit_:
+            planner.main(["--trace", trace])
+        assert exit_.value.code == 2
+        assert capsys.readouterr().err.endswith(f"cdk-glue-pipeline plan: error: --trace: {message}\n")
+    assert not (tmp_path / planner.DEFAULT_OUT).exists()
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--sizes", "5,x", "--sizes: a comma-separated list of whole numbers, got: '5,x'"),
+    ("--windows", "60,", "--windows: a comma-separated list of seconds, got: '60,'"),
+])
+def test_cli_reports_a_list_that_does_not_parse(capsys, option, value, message):
+    with pytest.raises(SystemExit) as exit_:
+        planner.main([option, value])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.endswith(f"cdk-glue-pipeline plan: error: {message}\n")
+
+
+def test_cli_writes_to_a_folder_of_the_current_directory_by_default(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert planner.main(["--sizes", "10", "--windows", "300"]) == 0
+    assert capsys.readouterr().out.endswith(
+        "wrote cdk-glue-pipeline-plan/table.md and cdk-glue-pipeline-plan/runs_vs_p95.png\n")
+    assert sorted(p.name for p in (tmp_path / "cdk-glue-pipeline-plan").iterdir()) == ["runs_vs_p95.png", "table.md"]
+
+
 def test_cli_writes_table_and_plot(tmp_path, capsys):
     assert planner.main(["--sizes", "10,100", "--windows", "300,900", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
@@ -255,3 +321,12 @@ def test_plot_labels_one_per_point_and_none_overlap(arrivals, sizes, windows):
                    for b in boxes)
     finally:
         plt.close(fig)
+
+
+def test_the_command_prints_its_installed_version(capsys):
+    from importlib.metadata import version
+
+    from cdk_event_driven_glue_workflow_tools import cli
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out == f"cdk-glue-pipeline {version('cdk-event-driven-glue-workflow-tools')}\n"

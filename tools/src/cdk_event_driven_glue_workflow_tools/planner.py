@@ -353,6 +353,11 @@ def plot(batched: Sequence[Outcome], alternatives: Sequence[Outcome], path: path
     plt.close(fig)
 
 
+#: Where ``plan`` writes table.md and runs_vs_p95.png unless --out says otherwise: a folder of the
+#: current directory, named after the command.
+DEFAULT_OUT = "cdk-glue-pipeline-plan"
+
+
 def _rearm_period(text: str) -> float | None:
     """--rearm-period: seconds > 0, or off."""
     if text.strip().lower() == "off":
@@ -367,35 +372,52 @@ def _rearm_period(text: str) -> float | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="cdk-glue-pipeline plan", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--trace", help="CSV of arrival times (seconds or ISO-8601), one per row")
+    source.add_argument("--trace", help="CSV of arrival times, one per row in its first column, in seconds or "
+                                        "ISO-8601; a header row (such as 'arrival') is skipped "
+                                        "(default: none, the --scenario trace)")
     source.add_argument("--scenario", default="bursty", choices=["bursty", "friday"],
-                        help="generated trace: bursty, 6 bursts of 10 files in 2 minutes over 24 h (default); "
-                             "friday, a working week ending with a burst of 40, then nothing (7 days)")
-    parser.add_argument("--sizes", default="1,5,10,25,50,100")
-    parser.add_argument("--windows", default="60,300,600,900")
-    parser.add_argument("--schedule-minutes", type=float, default=15.0)
-    parser.add_argument("--max-concurrent-runs", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--startup-seconds", type=float, default=45.0)
-    parser.add_argument("--seconds-per-file", type=float, default=0.5)
-    parser.add_argument("--max-files-per-run", type=int, default=1000, help="files per drain round (default 1000)")
+                        help="generated trace: bursty, 6 bursts of 10 files in 2 minutes over 24 h; "
+                             "friday, a working week ending with a burst of 40, then nothing (7 days) "
+                             "(default: %(default)s)")
+    parser.add_argument("--sizes", default="1,5,10,25,50,100",
+                        help="batch sizes to compare, comma-separated, each 1 to 100 (default: %(default)s)")
+    parser.add_argument("--windows", default="60,300,600,900",
+                        help="batch windows to compare, in seconds, comma-separated, each 1 to 900 "
+                             "(default: %(default)s)")
+    parser.add_argument("--schedule-minutes", type=float, default=15.0,
+                        help="the fixed schedule compared with batching: a run every N minutes "
+                             "(default: %(default)g)")
+    parser.add_argument("--max-concurrent-runs", type=int, default=1,
+                        help="the workflow's maxConcurrentRuns (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=2, help="workers of 1 DPU per run (default: %(default)s)")
+    parser.add_argument("--startup-seconds", type=float, default=45.0,
+                        help="seconds a run takes to start, paid once per run (default: %(default)g)")
+    parser.add_argument("--seconds-per-file", type=float, default=0.5,
+                        help="seconds a run takes per file, in every drain round (default: %(default)g)")
+    parser.add_argument("--max-files-per-run", type=int, default=1000,
+                        help="files per drain round (default: %(default)s)")
     parser.add_argument("--drain-budget", type=float, default=batching.DRAIN_BUDGET,
-                        help="seconds after its start a run stops starting drain rounds (default %(default)g)")
+                        help="seconds after its start a run stops starting drain rounds (default: %(default)g)")
     parser.add_argument("--sweep-after", default=f"window+{batching.SWEEP_MARGIN:g}",
                         help="the sweep alarm's oldest-message age: window+N (per setting), N seconds, or off "
-                             "(default %(default)s)")
+                             "(default: %(default)s)")
     parser.add_argument("--sweep-period", type=float, default=batching.SWEEP_PERIOD,
-                        help="seconds between alarm evaluations (default %(default)g)")
+                        help="seconds between alarm evaluations (default: %(default)g)")
     parser.add_argument("--rearm-period", type=_rearm_period, default=batching.REARM_PERIOD,
                         help="seconds between the schedule's re-arms of the sweep alarm (set OK), or off "
-                             "(default %(default)g)")
+                             "(default: %(default)g)")
     parser.add_argument("--drop-firings-during-runs", action="store_true",
-                        help="the pessimistic Glue model: drop every firing while a run is in progress")
+                        help="the pessimistic Glue model: drop every firing while a run is in progress "
+                             "(default: off, only firings that find max concurrent runs are dropped)")
     parser.add_argument("--handover-lag", type=float, default=0.0,
-                        help="seconds Glue still counts a run in progress after its end-of-run event (default 0)")
-    parser.add_argument("--out", default="bench/out/planner", help="folder for table.md and runs_vs_p95.png")
+                        help="seconds Glue still counts a run in progress after its end-of-run event "
+                             "(default: %(default)g)")
+    parser.add_argument("--out", default=DEFAULT_OUT,
+                        help="folder for table.md and runs_vs_p95.png, created if missing "
+                             "(default: %(default)s, in the current folder)")
     args = parser.parse_args(argv)
 
     try:
@@ -404,14 +426,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     if args.trace:
-        arrivals, horizon = scenario.read_trace(args.trace), None
+        try:
+            arrivals, horizon = scenario.read_trace(args.trace), None
+        except (OSError, ValueError) as error:
+            parser.error(f"--trace: {error}")
     elif args.scenario == "friday":
         arrivals, horizon = scenario.friday_trace(), 7 * 24 * 3600.0
     else:
         arrivals, horizon = scenario.bursty_trace(), 24 * 3600.0
     cost = CostModel(args.startup_seconds, args.seconds_per_file, args.workers)
-    sizes = [int(s) for s in args.sizes.split(",")]
-    windows = [float(w) for w in args.windows.split(",")]
+    try:
+        sizes = [int(s) for s in args.sizes.split(",")]
+    except ValueError:
+        parser.error(f"--sizes: a comma-separated list of whole numbers, got: {args.sizes!r}")
+    try:
+        windows = [float(w) for w in args.windows.split(",")]
+    except ValueError:
+        parser.error(f"--windows: a comma-separated list of seconds, got: {args.windows!r}")
     for size in sizes:
         if not 1 <= size <= 100:
             parser.error(f"--sizes: each batch size must be between 1 and 100, got: {size}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import math
 import random
 from typing import Sequence
 
@@ -59,20 +60,41 @@ def random_trace(seed: int, max_files: int = 80, max_bursts: int = 4, hours: flo
     return sorted(arrivals)
 
 
-def read_trace(path: str) -> list[float]:
-    """A CSV with one arrival per row: seconds (a number) or an ISO-8601 timestamp in the first column."""
+def arrival_seconds(cell: str) -> float | None:
+    """An arrival time: seconds (a finite number) or an ISO-8601 timestamp ("Z" for UTC), as
+    seconds since the epoch for a timestamp; None when `cell` is neither."""
     from datetime import datetime
 
-    values = []
-    with open(path, newline="", encoding="utf-8") as fh:
-        for row in csv.reader(fh):
-            if not row or not row[0].strip() or row[0].strip().lower() in ("time", "timestamp", "seconds"):
+    try:
+        value = float(cell)
+    except ValueError:
+        try:
+            return datetime.fromisoformat(cell.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return value if math.isfinite(value) else None
+
+
+def read_trace(path: str) -> list[float]:
+    """A CSV with one arrival per row: seconds (a number) or an ISO-8601 timestamp in the first column.
+
+    Blank rows are skipped, and so is a header: a first row whose first cell is not a time (such as
+    ``arrival``). Any later row that is not a time is an error that names its line and value.
+    Returns the arrivals sorted, in seconds from the first."""
+    values, first_row = [], True
+    with open(path, newline="", encoding="utf-8-sig") as fh:    # -sig: a byte order mark is not a header
+        reader = csv.reader(fh)
+        for row in reader:
+            cell = row[0].strip() if row else ""
+            if not cell:
                 continue
-            cell = row[0].strip()
-            try:
-                values.append(float(cell))
-            except ValueError:
-                values.append(datetime.fromisoformat(cell.replace("Z", "+00:00")).timestamp())
+            value = arrival_seconds(cell)
+            if value is None and not first_row:
+                raise ValueError(f"{path}, line {reader.line_num}: {cell!r} is neither seconds nor an "
+                                 "ISO-8601 time")
+            first_row = False
+            if value is not None:
+                values.append(value)
     if not values:
         raise ValueError(f"{path}: no arrival times found")
     first = min(values)
