@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -647,10 +647,11 @@ export class EventDrivenGlueWorkflow extends Construct {
   /** CloudWatch Logs encrypts the job's log groups with the key: its key policy must allow that. */
   private allowGlueLogsToUseKey(): void {
     const key = this.encryptionKey;
+    const stack = Stack.of(this);
     if (!(key instanceof kms.Key)) {
+      warnImportedKeyNeedsLogsStatement(this, stack);
       return;
     }
-    const stack = Stack.of(this);
     key.addToResourcePolicy(new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
       actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
@@ -705,6 +706,30 @@ export class EventDrivenGlueWorkflow extends Construct {
     }
     return queue;
   }
+}
+
+/** The id of the warning about an imported `encryptionKey`, for `Annotations.acknowledgeWarning`. */
+const IMPORTED_KEY_WARNING = 'cdk-event-driven-glue-workflow:importedKeyNeedsLogsStatement';
+
+/**
+ * CloudWatch Logs encrypts the job's log groups with the security configuration's key only if
+ * the key policy lets it; the construct cannot change the policy of a key it did not create.
+ */
+function warnImportedKeyNeedsLogsStatement(scope: Construct, stack: Stack): void {
+  const region = Token.isUnresolved(stack.region) ? '<region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<account>' : stack.account;
+  const statement = {
+    Effect: 'Allow',
+    Principal: { Service: `logs.${region}.amazonaws.com` },
+    Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+    Resource: '*',
+    Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${region}:${account}:log-group:/aws-glue/*` } },
+  };
+  Annotations.of(scope).addWarningV2(IMPORTED_KEY_WARNING,
+    'The \'encryptionKey\' is imported, so the construct cannot add to its key policy the statement CloudWatch Logs '
+    + 'needs to encrypt the job\'s log groups with it (the security configuration\'s continuous logging); without '
+    + `it the job's first run fails to write its logs. Add this statement to the key policy: ${JSON.stringify(statement)}. `
+    + `Then acknowledge this warning: Annotations.of(pipeline).acknowledgeWarning('${IMPORTED_KEY_WARNING}')`);
 }
 
 /** What the pipeline hands its default job besides the user's props. */

@@ -597,7 +597,8 @@ export class ParquetConversionJob extends Construct {
       '--state_path': this.s3Url(this.statePrefix),
       '--database_name': this.database.databaseName,
       '--table_name': this.tableName,
-      '--partition_columns': partitionColumns.join(','),
+      // Never an empty value (Glue drops it and the job would see a bare flag): no partitions is `[]`.
+      '--partition_columns': partitionColumns.length > 0 ? partitionColumns.join(',') : '[]',
       '--max_files_per_run': String(props.maxFilesPerRun ?? 1000),
       '--target_file_size_mb': String(targetFileSize.toMebibytes()),
       '--metrics_namespace': JOB_METRICS_NAMESPACE,

@@ -237,6 +237,12 @@ def test_prefix_table_and_partition_overrides():
     assert args["--partition_columns"] == "ingest_date,region"
 
 
+def test_no_partition_columns_is_never_an_empty_argument():
+    """Glue drops an empty argument value, and the job would read the bare flag as "true"."""
+    _, _, template = synth_props(partition_columns=[])
+    assert job_props(template)["DefaultArguments"]["--partition_columns"] == "[]"
+
+
 def test_capacity_overrides():
     _, _, template = synth_props(
         worker_type=glue.WorkerType.G_2X, number_of_workers=10, job_timeout=Duration.minutes(30),

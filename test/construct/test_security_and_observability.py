@@ -1,7 +1,11 @@
 """Security (cdk-nag, cfn-lint, encryption, acknowledgements) and observability (DLQs, alarms, metrics)."""
+import json
+import re
 
 import pytest
 from aws_cdk import Acknowledgment, App, CfnResource, Duration, Validations
+from aws_cdk import Annotations as CoreAnnotations
+from aws_cdk.assertions import Annotations, Match
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_glue as glue
@@ -248,6 +252,31 @@ def test_user_encryption_key_is_used_and_none_created():
     config = only_resource(template, "AWS::Glue::SecurityConfiguration")[1]["Properties"]["EncryptionConfiguration"]
     assert config["CloudWatchEncryption"]["KmsKeyArn"] == arn_of(my_key)
     assert pipeline.encryption_key is key
+
+
+def test_a_key_of_the_app_gets_the_logs_statement_and_no_warning():
+    stack = new_stack()
+    key = kms.Key(stack, "MyKey", enable_key_rotation=True)
+    EventDrivenGlueWorkflow(stack, "Products", encryption_key=key)
+    statements = resources_of_type(template_of(stack), "AWS::KMS::Key")[logical_id(
+        template_of(stack), "AWS::KMS::Key", "MyKey")]["Properties"]["KeyPolicy"]["Statement"]
+    assert [s["Principal"] for s in statements if "kms:EncryptionContext:aws:logs:arn" in json.dumps(s)] == [
+        {"Service": "logs.eu-west-1.amazonaws.com"}]
+    Annotations.from_stack(stack).has_no_warning("*", Match.string_like_regexp("importedKeyNeedsLogsStatement"))
+
+
+def test_an_imported_key_gets_a_warning_with_the_statement_to_add():
+    stack = new_stack()
+    key = kms.Key.from_key_arn(stack, "Imported", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    pipeline = EventDrivenGlueWorkflow(stack, "Products", encryption_key=key)
+    statement = ('{"Effect":"Allow","Principal":{"Service":"logs.eu-west-1.amazonaws.com"},"Action":["kms:Encrypt",'
+                 '"kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*","Condition":'
+                 '{"ArnLike":{"kms:EncryptionContext:aws:logs:arn":"arn:aws:logs:eu-west-1:123456789012:log-group:'
+                 '/aws-glue/*"}}}')
+    Annotations.from_stack(stack).has_warning("/Test/Products", Match.string_like_regexp(
+        r"The 'encryptionKey' is imported.*Add this statement to the key policy: " + re.escape(statement)))
+    CoreAnnotations.of(pipeline).acknowledge_warning("cdk-event-driven-glue-workflow:importedKeyNeedsLogsStatement")
+    Annotations.from_stack(stack).has_no_warning("*", Match.string_like_regexp("importedKeyNeedsLogsStatement"))
 
 
 # ---- rule targets' DLQ ----------------------------------------------------------------

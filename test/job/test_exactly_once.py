@@ -93,3 +93,28 @@ def test_run_in_flight_is_left_alone_and_its_sources_are_skipped(spark, lake, aw
     assert len(stats["recovered_runs"]["in_flight"]) == 1
     assert {f["status"] for f in stats["files"]} == {"skipped_in_flight"}
     assert lake.output_files() == published
+
+
+def test_emrfs_folder_markers_are_ignored_by_recovery_and_publishing_and_removed_with_staging(spark, lake, aws):
+    """Glue 5.0 reads and writes s3:// through EMRFS, which leaves a ``<folder>_$folder$`` object
+    next to a folder it creates. Here they are put where EMRFS would: the crashed run's staging,
+    its data partition folder and the state root. Recovery ignores them and removes the run's;
+    publishing copies none; every row is there once."""
+    objs = _inputs(lake)[:2]
+    with pytest.raises(SimulatedCrash):
+        run_job(spark, _args(lake, objs), crash_at="after_read", clients={"glue": aws["glue"]})
+    storage = Storage(lake.s3)
+    [pending] = storage.list(lake.state + "pending/")
+    run_id = storage.read_json(pending)["run_id"]
+    markers = [lake.state + "staging/%s_$folder$" % run_id,
+               lake.state + "staging/%s/data/ingest_date=2026-12-06_$folder$" % run_id,
+               lake.state + "pending_$folder$"]
+    for marker in markers:
+        storage.write_bytes(marker, b"")
+    time.sleep(1.1)
+    stats = run_job(spark, _args(lake, objs), clients={"glue": aws["glue"]})
+    assert stats["recovered_runs"]["rolled_back"] == [run_id]
+    assert [m for m in markers[:2] if lake.exists(m)] == []
+    assert lake.exists(markers[2])  # not a run's: left alone, and read by nothing
+    assert [u for u in lake.keys(lake.output) if "$folder$" in u] == []
+    assert len(lake.output_rows()) == 80

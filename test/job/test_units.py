@@ -136,3 +136,14 @@ def test_more_files_than_input_partitions_are_spread_round_robin(spark):
     shaped = pt.shape_for_output(spark.range(0, 1000, numPartitions=2), 5)
     assert shaped.rdd.getNumPartitions() == 5
     assert "RoundRobinPartitioning(5)" in _plan(shaped)
+
+
+def test_an_empty_partition_list_is_no_partitions_and_never_a_column_named_true():
+    from glue_ingest.args import Config, parse_args
+
+    base = ["--input_files", "s3://b/k", "--catalog_update", "false"] + [
+        x for name in ("output", "rejected", "stats", "state") for x in ("--%s_path" % name, "s3://b/%s/" % name)]
+    assert Config(parse_args(base + ["--partition_columns", "[]"])).partition_columns == []
+    assert Config(parse_args(base)).partition_columns == ["ingest_date"]
+    assert Config(parse_args(base + ["--partition_columns", "ingest_date,region"])).partition_columns == [
+        "ingest_date", "region"]

@@ -35,8 +35,8 @@ def synth_job(tmp_path, ship_helper):
     stack = Stack(app, "Launch")
     role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("glue.amazonaws.com"))
     glue.PySparkEtlJob(stack, "Job", role=role, script=glue.Code.from_asset(str(src / "script.py")),
-                       extra_python_files=[ship_helper(stack, src)],
-                       default_arguments={"--answer": "default", "--only_default": "d"})
+                       extra_python_files=[ship_helper(stack, src)], glue_version=glue.GlueVersion.V5_1,
+                       default_arguments={"--answer": "default", "--only_default": "d", "--enable-metrics": ""})
     app.synth()
     assembly = Assembly(tmp_path / "cdk.out")
     [job_id] = glue_jobs(assembly.template())
@@ -104,14 +104,40 @@ def test_arguments_are_defaults_then_trigger_then_what_glue_adds(tmp_path):
     args = dict(zip(argv[0::2], argv[1::2]))
     assert args["--answer"] == "trigger" and args["--only_default"] == "d"
     assert keys.index("--only_default") < keys.index("--JOB_ID")
-    assert keys[-9:] == ["--JOB_ID", "--JOB_RUN_ID", "--JOB_NAME", "--WORKFLOW_NAME", "--WORKFLOW_RUN_ID",
-                         "--job-bookmark-option", "--TempDir", "--enable-metrics",
-                         "--enable-continuous-cloudwatch-log"]
+    # Glue adds exactly these; every other flag is the template's own (here --enable-metrics).
+    assert keys[-6:] == ["--JOB_ID", "--JOB_RUN_ID", "--JOB_NAME", "--WORKFLOW_NAME", "--WORKFLOW_RUN_ID",
+                         "--job-bookmark-option"]
     assert (args["--JOB_NAME"], args["--WORKFLOW_NAME"], args["--WORKFLOW_RUN_ID"]) == ("the-job", "wf", "wr_1")
     assert args["--JOB_RUN_ID"] == run.job_run_id and run.job_run_id.startswith("jr_")
-    assert args["--enable-metrics"] == ""
+    assert args["--enable-metrics"] == "" and keys.index("--enable-metrics") < keys.index("--JOB_ID")
     assert args["--job-bookmark-option"] == "job-bookmark-disable"
-    assert args["--TempDir"].startswith("s3://")
+    defaults = launcher(assembly, job_id, tmp_path).default_arguments()
+    glue_adds = set(keys[-6:])
+    assert set(args) == set(defaults) | glue_adds  # nothing invented: no --TempDir the template lacks
+    assert {k: v for k, v in args.items() if k not in glue_adds | {"--answer"}} == {
+        k: v for k, v in defaults.items() if k != "--answer"}
+
+
+def test_the_job_runs_on_the_python_of_its_glue_versions_runtime(tmp_path):
+    """The script's process is the runtime venv of the template's GlueVersion: its pyspark and boto3."""
+    from cdk_event_driven_glue_workflow_tools import runtimes, venvs
+
+    assembly, job_id = synth_job(tmp_path, as_zip)
+    launched = launcher(assembly, job_id, tmp_path)
+    assert launched.runtime == runtimes.RUNTIMES["5.1"]
+    assert launched.python == str(venvs.python_for(runtimes.RUNTIMES["5.1"]))
+    run = launched.launch().check()
+    assert run.argv[0] == launched.python
+
+
+def test_a_glue_version_without_a_runtime_profile_is_refused_by_name(tmp_path):
+    assembly, job_id = synth_job(tmp_path, as_zip)
+    template = assembly.template()
+    template["Resources"][job_id]["Properties"]["GlueVersion"] = "4.0"
+    assembly.template = lambda stack=None: template
+    with pytest.raises(ValueError, match=r"Glue version '4.0' has no runtime profile; the default job is proven "
+                                         r"on 5.0, 5.1, 6.0"):
+        launcher(assembly, job_id, tmp_path)
 
 
 def test_an_object_key_missing_from_the_assembly_is_an_error(tmp_path):
@@ -135,7 +161,7 @@ def test_the_default_job_starts_as_staged_and_converts_local_files(tmp_path):
     names.update({k: k.lower() for k in assembly.template()["Resources"]})
     run = GlueLauncher(assembly, job_id, names, tmp_path / "work",
                        spark_conf={"spark.master": "local[1]", "spark.ui.enabled": "false"}).launch(extra={
-        "--ledger_queue_url": "", "--input_files": str(data), "--catalog_update": "false",
+        "--ledger_queue_url": "", "--input_files": str(data), "--catalog_update": "false", "--legacy_state_path": "",
         **{f"--{name}_path": f"{lake}/{name}/" for name in ("output", "rejected", "stats", "state")}})
     run.check()
     assert (run.summary["files_processed"], run.summary["rows_out"]) == (1, 2)
@@ -159,6 +185,7 @@ def test_the_default_jobs_jar_is_staged_under_its_object_key_and_on_the_classpat
         data.write_text('{"id": 1}\n{"id": 2}\n')
         return launcher.launch(extra={
             "--ledger_queue_url": "", "--input_files": str(data), "--catalog_update": "false",
+            "--legacy_state_path": "",
             **{f"--{part}_path": f"{lake}/{part}/" for part in ("output", "rejected", "stats", "state")}}).check()
 
     glue_like = GlueLauncher(assembly, job_id, names, tmp_path / "work",

@@ -9,12 +9,13 @@ Glue runs a Python shell or Spark job like this, and so does ``GlueLauncher``:
    only under their object name), ``.zip`` extra files go on ``PYTHONPATH``; the
    objects of ``--extra-jars``, staged the same way, go on the classpath of the
    driver and the executors (``spark.jars``);
-3. it runs the script in a fresh ``python`` process whose working folder is
-   somewhere else, with the job's ``DefaultArguments``, then the starting
-   trigger action's ``Arguments`` (which override), then the arguments Glue adds
-   itself: ``--JOB_ID``, ``--JOB_RUN_ID``, ``--JOB_NAME``, ``--WORKFLOW_NAME``,
-   ``--WORKFLOW_RUN_ID`` (when a workflow started it), ``--job-bookmark-option``,
-   ``--TempDir``, ``--enable-metrics`` and ``--enable-continuous-cloudwatch-log``.
+3. it runs the script in a fresh ``python`` process of the job's Glue runtime (the
+   template's ``GlueVersion``: its pyspark and boto3, in a venv of its own, ``venvs``)
+   whose working folder is somewhere else, with the job's ``DefaultArguments``, then the
+   starting trigger action's ``Arguments`` (which override), then the arguments Glue adds
+   itself: ``--JOB_ID``, ``--JOB_RUN_ID``, ``--JOB_NAME``, ``--WORKFLOW_NAME`` and
+   ``--WORKFLOW_RUN_ID`` (when a workflow started it), and ``--job-bookmark-option``.
+   Every other flag comes from the template, as on Glue.
 
 The objects are taken from the assembly's asset manifest exactly as ``cdk
 deploy`` would upload them: a ``file`` asset byte for byte, a ``zip`` asset as
@@ -32,11 +33,10 @@ import re
 import secrets
 import shutil
 import subprocess
-import sys
 import zipfile
 from typing import Any, Callable, Sequence
 
-from . import sparkconf
+from . import runtimes, sparkconf, venvs
 from . import template as templates
 
 #: What the job prints last: ``[parquet-conversion] {"run_id": ...}``.
@@ -136,7 +136,9 @@ class GlueLauncher:
     def __init__(self, assembly: Assembly, job_logical_id: str, names: dict[str, Any],
                  work: str | os.PathLike[str], env: dict[str, str] | None = None,
                  spark_conf: dict[str, str] | None = None, stack: str | None = None,
-                 python: str = sys.executable):
+                 python: str | None = None):
+        """``python``: the interpreter to run the job with; by default that of the job's Glue
+        runtime (``venvs.python_for``), built on first use."""
         self.assembly = assembly
         self.template = assembly.template(stack)
         resources = self.template["Resources"]
@@ -149,13 +151,20 @@ class GlueLauncher:
         self.work = pathlib.Path(work)
         self.env = dict(env or {})
         self.spark_conf = dict(spark_conf or {})
-        self.python = python
+        self.runtime = runtimes.for_glue_version(self.properties.get("GlueVersion", runtimes.DEFAULT_GLUE_VERSION))
+        self._python = python
         self.job_name = str(self.resolve({"Ref": job_logical_id}))
         self._staged: tuple[pathlib.Path, list[pathlib.Path]] | None = None
         self.jars: list[pathlib.Path] = []
 
     def resolve(self, value: Any) -> Any:
         return templates.resolve(value, self.names)
+
+    @property
+    def python(self) -> str:
+        if self._python is None:
+            self._python = str(venvs.python_for(self.runtime))
+        return self._python
 
     # -- staging
     def stage(self) -> tuple[pathlib.Path, list[pathlib.Path]]:
@@ -201,8 +210,6 @@ class GlueLauncher:
         merged = self.default_arguments()
         merged.update(self.trigger_arguments() if trigger_arguments is None else trigger_arguments)
         merged.update(extra or {})
-        account = templates.resolve({"Ref": "AWS::AccountId"}, self.names)
-        region = templates.resolve({"Ref": "AWS::Region"}, self.names)
         glue_adds = {
             "--JOB_ID": "j_" + secrets.token_hex(32),
             "--JOB_RUN_ID": job_run_id,
@@ -212,9 +219,6 @@ class GlueLauncher:
             glue_adds["--WORKFLOW_NAME"] = workflow_name
             glue_adds["--WORKFLOW_RUN_ID"] = workflow_run_id or "wr_" + secrets.token_hex(32)
         glue_adds.setdefault("--job-bookmark-option", merged.pop("--job-bookmark-option", "job-bookmark-disable"))
-        glue_adds["--TempDir"] = merged.pop("--TempDir", f"s3://aws-glue-assets-{account}-{region}/temporary/")
-        glue_adds["--enable-metrics"] = ""
-        glue_adds["--enable-continuous-cloudwatch-log"] = "true"
         argv: list[str] = []
         for key, value in list(merged.items()) + list(glue_adds.items()):
             argv += [key, value]
@@ -260,19 +264,18 @@ class GlueLauncher:
         return JobRun(job_run_id, argv, done.returncode, done.stdout, done.stderr)
 
 
-#: Maven coordinates of what ``--datalake-formats`` adds on Glue 5.0 (Iceberg 1.7).
-DATALAKE_PACKAGES = {
-    "iceberg": ("org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.7.1",
-                "org.apache.iceberg:iceberg-aws-bundle:1.7.1"),
-}
+def datalake_packages(runtime: runtimes.GlueRuntime) -> dict[str, tuple[str, ...]]:
+    """Maven coordinates of what ``--datalake-formats`` adds on the runtime's Glue version."""
+    return {"iceberg": runtime.iceberg_packages}
 
 
-def glue_spark_conf(arguments: dict[str, str]) -> dict[str, str]:
+def glue_spark_conf(arguments: dict[str, str],
+                    runtime: runtimes.GlueRuntime = sparkconf.DEFAULT_RUNTIME) -> dict[str, str]:
     """The Spark settings Glue derives from job arguments when it starts the driver.
 
     ``--conf`` holds ``k=v`` pairs chained with `` --conf `` (Glue's documented way to set
-    Spark configuration); ``--datalake-formats`` adds the formats' jars, given here as
-    Maven coordinates in ``spark.jars.packages``.
+    Spark configuration); ``--datalake-formats`` adds the formats' jars of the Glue
+    version's runtime, given here as Maven coordinates in ``spark.jars.packages``.
     """
     conf: dict[str, str] = {}
     text = arguments.get("--conf", "").strip()
@@ -284,9 +287,10 @@ def glue_spark_conf(arguments: dict[str, str]) -> dict[str, str]:
             conf[key.strip()] = value.strip()
     packages = []
     for fmt in filter(None, (f.strip() for f in arguments.get("--datalake-formats", "").split(","))):
-        if fmt not in DATALAKE_PACKAGES:
+        available = datalake_packages(runtime)
+        if fmt not in available:
             raise ValueError(f"--datalake-formats {fmt!r} is not supported locally")
-        packages.extend(DATALAKE_PACKAGES[fmt])
+        packages.extend(available[fmt])
     if packages:
         conf["spark.jars.packages"] = ",".join(packages)
     return conf

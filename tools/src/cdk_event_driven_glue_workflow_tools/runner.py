@@ -41,7 +41,7 @@ import time
 import uuid
 from typing import Any
 
-from . import acceptance, batching, scenario, sparkconf, template
+from . import acceptance, batching, runtimes, scenario, sparkconf, template, venvs
 from .launcher import Assembly, GlueLauncher, glue_spark_conf, local_endpoint_conf
 from .localaws import Credentials, LocalAws, resolve_policy, without_conditions
 
@@ -266,17 +266,27 @@ class LocalPipeline:
     def launcher_for(self, credentials: Credentials, work: pathlib.Path | None = None) -> GlueLauncher:
         """A launcher of the pipeline's job whose process and Spark act as ``credentials``
         (the job role's principal by default; another principal to show what a policy lacks)."""
+        return GlueLauncher(self.assembly, self.pipeline.job_logical_id, self.names, work or self.work / "glue",
+                            env=self.aws.env(credentials), spark_conf=self.spark_conf(credentials, self.runtime))
+
+    @property
+    def runtime(self) -> runtimes.GlueRuntime:
+        """The Glue runtime of the pipeline's job (its template's ``GlueVersion``)."""
+        properties = self.assembly.template()["Resources"][self.pipeline.job_logical_id]["Properties"]
+        return runtimes.for_glue_version(properties.get("GlueVersion", runtimes.DEFAULT_GLUE_VERSION))
+
+    def spark_conf(self, credentials: Credentials, runtime: runtimes.GlueRuntime) -> dict[str, str]:
+        """The Spark configuration of the job as Glue starts it, on ``runtime``'s jars, with S3A
+        and the Iceberg catalogs pointed at the local endpoint as ``credentials``."""
         tpl = self.assembly.template()
         default_arguments = template.resolve(tpl["Resources"][self.pipeline.job_logical_id]["Properties"]
                                              .get("DefaultArguments", {}), self.names)
-        glue_conf = glue_spark_conf({k: str(v) for k, v in default_arguments.items()})
-        conf = sparkconf.merge(
+        glue_conf = glue_spark_conf({k: str(v) for k, v in default_arguments.items()}, runtime)
+        return sparkconf.merge(
             sparkconf.base_conf(self.pipeline.name),
             sparkconf.s3_conf(self.aws.endpoint, credentials.access_key_id,
-                              credentials.secret_access_key, self.aws.region),
+                              credentials.secret_access_key, self.aws.region, runtime),
             glue_conf, local_endpoint_conf(glue_conf, self.aws.endpoint, self.aws.region))
-        return GlueLauncher(self.assembly, self.pipeline.job_logical_id, self.names, work or self.work / "glue",
-                            env=self.aws.env(credentials), spark_conf=conf)
 
     def put(self, arrival: Arrival) -> tuple[int, str]:
         """Uploads through the S3 API; returns (size, ETag) as S3 reports them."""
@@ -496,7 +506,9 @@ def read_table(lp: LocalPipeline, spark_holder: dict[str, Any]) -> list[dict[str
 
 def read_iceberg(lp: LocalPipeline, spark_holder: dict[str, Any]) -> list[dict[str, Any]]:
     if "spark" not in spark_holder:
-        conf = sparkconf.merge(sparkconf.base_conf("read-back"), lp.launcher.spark_conf)
+        # This process's Spark reads the table back with the default runtime's Iceberg,
+        # whatever Glue version wrote it (the table format is the same).
+        conf = sparkconf.merge(sparkconf.base_conf("read-back"), lp.spark_conf(lp.credentials, sparkconf.DEFAULT_RUNTIME))
         # Ivy's resolution report and Spark's start-up lines go to the log, not the terminal.
         with output_to(lp.work.parent / "read-back.log"):
             spark_holder["spark"] = sparkconf.session(conf)
@@ -568,13 +580,15 @@ def check_cases(pipelines: list[LocalPipeline],
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--app", default="app.py", help='the CDK app: a command like cdk\'s --app ("python app.py")')
+    parser.add_argument("--app", default="app.py",
+                        help='the CDK app: a command like cdk\'s --app ("python app.py") (default: %(default)s)')
     parser.add_argument("--scenario", default="demo", choices=["demo"],
                         help="the arrival trace: a lone file, a burst, a changed re-upload (default)")
-    parser.add_argument("--work", default=".cdk-glue-pipeline", help="scratch folder (wiped first)")
+    parser.add_argument("--work", default=".cdk-glue-pipeline", help="scratch folder, wiped first (default: %(default)s)")
     parser.add_argument("--cdk-out", help="an already synthesized cloud assembly of the app (skips the synth)")
     parser.add_argument("--drop-firings-during-runs", action="store_true",
-                        help="Glue's pessimistic case: every firing while a run is in progress starts no run")
+                        help="Glue's pessimistic case: every firing while a run is in progress starts no run "
+                             "(default: off)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -590,6 +604,14 @@ def main(argv: list[str] | None = None) -> int:
     found = template.pipelines(assembly.template())
     print(f"found {len(found)} pipeline(s): " + ", ".join(
         f"{p.name} (batch {p.batch_size} / {p.batch_window} s, max {p.max_concurrent_runs} run)" for p in found))
+    resources = assembly.template()["Resources"]
+    for p in found:
+        runtime = runtimes.for_glue_version(resources[p.job_logical_id]["Properties"].get(
+            "GlueVersion", runtimes.DEFAULT_GLUE_VERSION))
+        note = venvs.python_note(runtime)
+        print(f"  {p.name}: Glue {runtime.glue_version} runtime: Spark {runtime.spark}, Python {runtime.python}, "
+              f"boto3 {runtime.boto3}, Iceberg {runtime.iceberg}, S3A of Hadoop {runtime.hadoop}"
+              + (f" ({note})" if note else ""), flush=True)
 
     from tqdm import tqdm
 

@@ -1,4 +1,4 @@
-"""Spark configuration of the local runtime: local Spark 3.5 talking S3 over HTTP through S3A.
+"""Spark configuration of the local runtime: local Spark talking S3 over HTTP through S3A.
 
 On Glue, the job's ``s3://bucket/key`` URIs go through EMRFS. Locally the same URIs, unchanged,
 go through Hadoop's S3A connector (``fs.s3.impl=S3AFileSystem``) to an HTTP endpoint such as
@@ -11,9 +11,9 @@ A conf is a plain ``dict[str, str]`` of Spark properties; combine them with :fun
     conf_dir = write_spark_defaults(conf, tmp_path)      # for a child process:
     subprocess.run([...], env={**os.environ, "SPARK_CONF_DIR": str(conf_dir)})
 
-The jars (hadoop-aws and the AWS SDK bundle, ~280 MB; the Iceberg runtime and AWS bundle,
-~93 MB) are resolved by Spark's Ivy from Maven Central into :func:`cache_dir`, outside any
-repository, once per machine.
+The jars of each Glue version's runtime (``runtimes``: hadoop-aws with its AWS SDK bundle,
+the Iceberg Spark runtime and AWS bundle) are resolved by Spark's Ivy from Maven Central into
+:func:`cache_dir`, outside any repository, once per machine.
 
 Spark reads ``spark.jars.packages`` only when it launches the JVM: a Python process gets one
 JVM, with the packages of the first session it starts. :func:`session` therefore refuses
@@ -28,12 +28,15 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any
 
-# pyspark 3.5 ships Hadoop 3.3.4; hadoop-aws must match it exactly. It pulls
-# com.amazonaws:aws-java-sdk-bundle:1.12.262 (the AWS SDK for Java v1).
-HADOOP_AWS = "org.apache.hadoop:hadoop-aws:3.3.4"
-# Glue 5.0 ships Iceberg 1.7 for Spark 3.5 (Scala 2.12).
-ICEBERG_SPARK_RUNTIME = "org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.7.1"
-ICEBERG_AWS_BUNDLE = "org.apache.iceberg:iceberg-aws-bundle:1.7.1"
+from .runtimes import DEFAULT_GLUE_VERSION, RUNTIMES, GlueRuntime
+
+#: The runtime of the default Glue version: what a session in this process (the tests' own,
+#: the runner's read-back) uses, with this process's pyspark. A job of another Glue version
+#: runs in a process of its own runtime (``launcher``, ``venvs``), with that runtime's jars.
+DEFAULT_RUNTIME: GlueRuntime = RUNTIMES[DEFAULT_GLUE_VERSION]
+# hadoop-aws must match the Hadoop of the Spark build exactly (see ``runtimes``).
+HADOOP_AWS = DEFAULT_RUNTIME.hadoop_aws
+ICEBERG_SPARK_RUNTIME, ICEBERG_AWS_BUNDLE = DEFAULT_RUNTIME.iceberg_packages
 ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
 
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2/"
@@ -111,7 +114,7 @@ def packages_conf(*coordinates: str) -> dict[str, str]:
 
 
 def s3_conf(endpoint: str, access_key: str, secret_key: str,
-            region: str = "us-east-1") -> dict[str, str]:
+            region: str = "us-east-1", runtime: GlueRuntime = DEFAULT_RUNTIME) -> dict[str, str]:
     """``s3://`` and ``s3a://`` through S3A to ``endpoint`` with these keys.
 
     Beyond what is needed to reach the endpoint (endpoint, path-style, no TLS, the keys,
@@ -125,7 +128,7 @@ def s3_conf(endpoint: str, access_key: str, secret_key: str,
     rename is copy + delete on S3, so writes need ``s3:DeleteObject`` on the staging prefix).
     """
     return {
-        **packages_conf(HADOOP_AWS),
+        **packages_conf(runtime.hadoop_aws),
         "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         "spark.hadoop.fs.s3a.endpoint": endpoint,
         "spark.hadoop.fs.s3a.endpoint.region": region,
@@ -142,11 +145,11 @@ def s3_conf(endpoint: str, access_key: str, secret_key: str,
     }
 
 
-def iceberg_conf() -> dict[str, str]:
-    """The Iceberg 1.7 runtime and AWS bundle, and Iceberg's SQL extensions; no catalog
-    (the job configures its own)."""
+def iceberg_conf(runtime: GlueRuntime = DEFAULT_RUNTIME) -> dict[str, str]:
+    """The runtime's Iceberg (Spark runtime and AWS bundle), and Iceberg's SQL extensions;
+    no catalog (the job configures its own)."""
     return {
-        **packages_conf(ICEBERG_SPARK_RUNTIME, ICEBERG_AWS_BUNDLE),
+        **packages_conf(*runtime.iceberg_packages),
         "spark.sql.extensions": ICEBERG_EXTENSIONS,
     }
 

@@ -111,6 +111,8 @@ class Config:
         self.workflow_name = merged.get("WORKFLOW_NAME")
         self.workflow_run_id = merged.get("WORKFLOW_RUN_ID")
         self.queue_url = merged.get("ledger_queue_url")
+        from .aws import region_of
+        self.region = merged.get("region") or region_of(self.queue_url)
         files = merged.get("input_files")
         self.input_files = [f.strip() for f in files.split(",") if f.strip()] if files else None
         if not self.queue_url and not self.input_files:
@@ -139,7 +141,8 @@ class Config:
             raise ValueError("--database_name and --table_name are required with --table_format ICEBERG")
         default_partitions = "days(_ingested_at)" if self.iceberg else "ingest_date"
         partitions = merged.get("partition_columns", default_partitions)
-        self.partition_columns = _split_partitions(partitions)
+        # "[]": no partitions (the construct never passes an empty value, which Glue drops).
+        self.partition_columns = [] if partitions.strip() == "[]" else _split_partitions(partitions)
         self.iceberg_catalog = merged["iceberg_catalog"]
         self.iceberg_optimizers = [o.strip() for o in merged.get("iceberg_optimizers", "").split(",") if o.strip()]
         self.iceberg_optimizer_role_arn = merged.get("iceberg_optimizer_role_arn") or None

@@ -48,6 +48,13 @@ class StateStore:
     def staging(self, run_id):
         return self.uri("staging", run_id) + "/"
 
+    def drop_staging(self, run_id):
+        """The run's staging, and the ``staging/<run>_$folder$`` marker EMRFS (Glue 5.0's S3
+        connector) writes next to a folder it creates: no staged object outlives its run.
+        (Markers inside the folder go with it; publishing copies only ``.parquet`` files.)"""
+        self.storage.delete_prefix(self.staging(run_id))
+        self.storage.delete(self.uri("staging", run_id) + "_$folder$")
+
     def write_pending(self, record):
         self.storage.write_json(self.uri("pending", record["run_id"] + ".json"), record)
 
@@ -150,11 +157,11 @@ class StateStore:
             for dest in record.get("destinations", []):
                 self.storage.delete(dest)
             outcome = "rolled_back"
-        self.storage.delete_prefix(self.staging(run_id))
+        self.drop_staging(run_id)
         return outcome
 
     def finish(self, run_id):
-        self.storage.delete_prefix(self.staging(run_id))
+        self.drop_staging(run_id)
         self.storage.delete(self.uri("pending", run_id + ".json"))
 
 

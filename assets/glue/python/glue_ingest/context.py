@@ -13,12 +13,12 @@ def log(msg):
     print("[parquet-conversion] %s" % msg, flush=True)
 
 
-def client(clients, name):
-    """The boto3 client for a service: the one given, or a default one."""
+def client(clients, name, region=None):
+    """The boto3 client for a service: the one given, or one of the job's session (``aws``)."""
     if clients and clients.get(name) is not None:
         return clients[name]
-    import boto3
-    return boto3.client(name)
+    from . import aws
+    return aws.client(name, region)
 
 
 def parallel(fn, items, workers=16):
@@ -42,10 +42,12 @@ class RunContext:
         self.spark = spark
         self.cfg = cfg
         self.faults = cfg.faults
-        self.clients = clients or {}
+        self.clients = dict(clients or {})
+        self.lock = threading.Lock()
+        self._clients_lock = threading.Lock()
         self.started = datetime.datetime.now(datetime.timezone.utc)
         self.base_run_id = "run-%s-%s" % (self.started.strftime("%Y%m%dT%H%M%S"), uuid.uuid4().hex[:8])
-        self.storage = Storage(self.clients.get("s3"))
+        self.storage = Storage(self.client("s3"))
         self.state = StateStore(self.storage, cfg.state_path,
                                 legacy=StateStore(self.storage, cfg.legacy_state_path) if cfg.legacy_state_path else None)
         self.ledger = None
@@ -53,7 +55,6 @@ class RunContext:
         self.iceberg = None
         self.held = []
         self.released = []
-        self.lock = threading.Lock()
         self.begin_round(1)
 
     def begin_round(self, number):
@@ -82,7 +83,11 @@ class RunContext:
         return [m["receipt"] for m in list(self.messages) + list(self.held)]
 
     def client(self, name):
-        return client(self.clients, name)
+        """The service's client, created once per run in the job's region."""
+        with self._clients_lock:
+            if self.clients.get(name) is None:
+                self.clients[name] = client(None, name, self.cfg.region)
+            return self.clients[name]
 
     def timed(self, phase):
         """Records the seconds since the previous phase ended under ``phase``."""
