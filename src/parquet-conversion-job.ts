@@ -9,7 +9,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_LEDGER_MAX_MESSAGE_AGE, validateLedgerMaxMessageAge } from './private/ledger';
-import { acknowledgeIamWildcards } from './private/nag';
+import { acknowledgeIamWildcards, PolicyStatementJson, statementIs } from './private/nag';
 import { aloneWithDefaultState, defaultLocations, JobLocations, LEGACY_STATE_PREFIX, registerLocations } from './private/locations';
 import { defaultTableName, pipelineNamespace } from './private/naming';
 import { DEFAULT_GLUE_VERSION, validateGlueVersion } from './private/runtimes';
@@ -987,33 +987,50 @@ export class ParquetConversionJob extends Construct {
     const prefixes = [this.inputPrefix, ...Object.values(this.outputLocations()), ...legacy]
       .filter((p) => !Token.isUnresolved(p))
       .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const objects = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'];
+    const logs = ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:AssociateKmsKey'];
     acknowledgeIamWildcards(this, [
       {
         finding: new RegExp(`^Resource::.*/(${prefixes.join('|')})\\*$`),
         reason: 'Object ARNs end in /* only below this pipeline\'s own key prefixes: the input prefix is read-only; output, rejected, stats and state are the job\'s own.',
+        statements: statementIs(['ReadInputPrefix', 'ReadWriteOutputLocations', 'RepairLegacyState', 'TableLocationObjects'], objects),
       },
       {
         finding: /^Resource::arn:<AWS::Partition>:logs:.*:log-group:\/aws-glue\/\*$/,
         reason: 'Glue writes driver and executor logs to log groups under /aws-glue/ whose names it derives per run and security configuration.',
+        statements: statementIs(['WriteGlueLogs'], logs),
       },
       {
         finding: /^Resource::arn:<AWS::Partition>:logs:.*:log-group:\/aws-glue\/iceberg-(compaction|retention|orphan-file-deletion)\/logs:\*$/,
         reason: 'The Iceberg table optimizers write their run logs to streams of their own log group, as the AWS Glue docs list them; :* covers the streams.',
+        statements: statementIs(['WriteOptimizerLogs'], logs),
       },
       {
         finding: /^Resource::\*$/,
         reason: 'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited to the Glue and EventDrivenGlueWorkflow namespaces by condition.',
+        statements: statementIs(['PublishGlueMetrics'], ['cloudwatch:PutMetricData']),
       },
       {
         finding: /^Action::s3:(GetObject|GetBucket|List)\*$/,
         reason: 'Read access to the job script and modules in the CDK asset bucket, granted by the aws-glue L2 job when it binds the script asset.',
+        statements: isAssetBucketRead,
       },
       {
         finding: /^Resource::arn:<AWS::Partition>:s3:::cdk-[^/]+-assets-[^/]+\/\*$/,
         reason: 'The aws-glue L2 job grants read on the CDK bootstrap asset bucket, where its script and modules are uploaded; no data lives there.',
+        statements: isAssetBucketRead,
       },
     ]);
   }
+}
+
+/** The read grant the aws-glue L2 job adds for its script assets: read actions on the CDK asset bucket only. */
+function isAssetBucketRead(statement: PolicyStatementJson): boolean {
+  const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+  const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+  return statement.Sid === undefined
+    && actions.every((a) => a === 's3:GetObject*' || a === 's3:GetBucket*' || a === 's3:List*')
+    && resources.every((r) => /:s3:::cdk-[^/"]+-assets-/.test(JSON.stringify(r)));
 }
 
 /** A job argument in whole seconds; a token stays a reference. */

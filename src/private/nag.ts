@@ -19,17 +19,30 @@ export function acknowledgeRules(resource: IConstruct, rules: Record<string, str
   }
 }
 
-/** A kind of `*` that a policy may keep, with the reason it is safe. */
+/** A kind of `*` that a policy may keep, in the statements it was written for, with the reason it is safe. */
 export interface WildcardAllowance {
   /** Matched against cdk-nag's flattened finding, e.g. `Resource::<Bucket.Arn>/incoming/*`. */
   readonly finding: RegExp;
   readonly reason: string;
+  /**
+   * The statements the allowance was written for. cdk-nag names a finding per policy, not per
+   * statement: a finding is acknowledged only when every statement of the policy that yields
+   * it is one of these, so the same `*` in any other statement stays a finding.
+   */
+  readonly statements: (statement: PolicyStatementJson) => boolean;
+}
+
+/** A statement's sid is one of `sids` and its actions are among `actions`. */
+export function statementIs(sids: string[], actions: string[]): (statement: PolicyStatementJson) => boolean {
+  return (statement) => sids.includes(statement.Sid ?? '')
+    && asArray(statement.Action).every((action) => typeof action === 'string' && actions.includes(action));
 }
 
 /**
  * Acknowledges the `AwsSolutions-IAM5` findings of every IAM policy under
- * `scope` that match an allowance. Findings are computed at synthesis, from the
- * resolved policy, exactly as cdk-nag names them; anything unmatched stays a finding.
+ * `scope` that match an allowance and come only from its statements. Findings are
+ * computed at synthesis, from the resolved policy, exactly as cdk-nag names them;
+ * anything else stays a finding.
  */
 export function acknowledgeIamWildcards(scope: IConstruct, allowances: WildcardAllowance[]): void {
   Aspects.of(scope).add(new IamWildcardAcknowledger(allowances));
@@ -43,8 +56,8 @@ class IamWildcardAcknowledger implements IAspect {
       return;
     }
     const document = Stack.of(node).resolve(node.policyDocument) as { Statement?: PolicyStatementJson[] };
-    for (const finding of wildcardFindings(document.Statement ?? [])) {
-      const allowance = this.allowances.find((a) => a.finding.test(finding));
+    for (const [finding, sources] of wildcardFindings(document.Statement ?? [])) {
+      const allowance = this.allowances.find((a) => a.finding.test(finding) && sources.every(a.statements));
       if (allowance) {
         Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: allowance.reason });
       }
@@ -52,31 +65,41 @@ class IamWildcardAcknowledger implements IAspect {
   }
 }
 
-interface PolicyStatementJson {
+/** An IAM policy statement as CloudFormation has it. */
+export interface PolicyStatementJson {
+  readonly Sid?: string;
   readonly Effect?: string;
   readonly Action?: string | string[];
   readonly Resource?: unknown;
 }
 
-function wildcardFindings(statements: PolicyStatementJson[]): string[] {
-  const findings = new Set<string>();
+/** Each `*` finding of the statements, with the statements that yield it. */
+function wildcardFindings(statements: PolicyStatementJson[]): Map<string, PolicyStatementJson[]> {
+  const findings = new Map<string, PolicyStatementJson[]>();
+  const add = (finding: string, statement: PolicyStatementJson) => {
+    const sources = findings.get(finding) ?? [];
+    if (!sources.includes(statement)) {
+      sources.push(statement);
+    }
+    findings.set(finding, sources);
+  };
   for (const statement of statements) {
     if (statement.Effect !== 'Allow') {
       continue;
     }
     for (const action of asArray(statement.Action)) {
       if (typeof action === 'string' && action.includes('*')) {
-        findings.add(`Action::${action}`);
+        add(`Action::${action}`, statement);
       }
     }
     for (const resource of asArray(statement.Resource)) {
       const flat = flattenCfnReference(resource);
       if (flat.includes('*')) {
-        findings.add(`Resource::${flat}`);
+        add(`Resource::${flat}`, statement);
       }
     }
   }
-  return [...findings];
+  return findings;
 }
 
 function asArray(value: unknown): unknown[] {

@@ -124,6 +124,24 @@ def test_cdk_nag_plugin_fails_synth_on_a_finding():
         app.synth()
 
 
+@pytest.mark.parametrize("resource", ["*", "prefix"])
+def test_an_acknowledgement_silences_only_the_statement_it_was_written_for(resource):
+    """Negative control: a wildcard statement added to the job's role is reported, even where the
+    job's own statements have the same wildcard (Resource::* of PutMetricData, the output prefix)."""
+    from aws_cdk import aws_iam as iam
+
+    app = App()
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    stack = new_stack(app)
+    pipeline = EventDrivenGlueWorkflow(stack, "Products")
+    arn = "*" if resource == "*" else pipeline.bucket.arn_for_objects("parquet/*")
+    pipeline.conversion_job.role.add_to_principal_policy(iam.PolicyStatement(
+        actions=["glue:DeleteDatabase", "s3:DeleteObject"], resources=[arn]))
+    expected = r"Resource::\*" if resource == "*" else r"Resource::<ProductsBucket[0-9A-F]+\.Arn>/parquet/\*"
+    with pytest.raises(RuntimeError, match=r"AwsSolutions-IAM5\[" + expected + r"\]"):
+        app.synth()
+
+
 def library_acknowledgements(stack):
     found = []
     for node in stack.node.find_all():
