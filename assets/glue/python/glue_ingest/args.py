@@ -175,4 +175,4 @@ class Config:
         self.sweep_alarm_name = merged.get("sweep_alarm_name") or None
         self.sweep_after = float(merged["sweep_after_seconds"]) if merged.get("sweep_after_seconds") else None
         self.metrics_namespace = merged.get("metrics_namespace") or None
-        self.faults = Faults(merged.get("crash_at"), merged.get("fail_at"))
+        self.faults = Faults(merged.get("crash_at"), merged.get("fail_at"), merged.get("drop_row_at"))

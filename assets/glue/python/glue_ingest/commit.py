@@ -174,6 +174,29 @@ def begin(ctx):
     ctx.write_pending()
 
 
+class ReconciliationError(AssertionError):
+    """The rows a round wrote are not the rows it read less the rows it rejected."""
+
+
+def reconcile(ctx, written, snapshot=None):
+    """Compares what the round wrote (its staged files' row counts; for Iceberg also the
+    snapshot's ``added-records``) with what it read and rejected, file by file summed.
+
+    Raises before anything counts: the round then rolls back and releases its messages.
+    """
+    done = [f for f in ctx.files if f["status"] in ("ok", "quarantined")]
+    read = sum(f["rows_in"] for f in done)
+    rejected = sum(f["rows_rejected"] for f in done)
+    if written != read - rejected:
+        raise ReconciliationError("reconciliation failed in round %s: wrote %d rows, read %d and rejected %d (%d "
+                                  "expected); nothing is committed" % (ctx.run_id, written, read, rejected,
+                                                                        read - rejected))
+    added = (snapshot or {}).get("added-records")
+    if added is not None and int(added) != written:
+        raise ReconciliationError("reconciliation failed in round %s: the Iceberg snapshot added %s rows, the round "
+                                  "staged %d" % (ctx.run_id, added, written))
+
+
 def commit(ctx, published, partition_dirs, rejected_uri):
     """Checks the row invariant and the lease, then writes the commit record and the markers.
 

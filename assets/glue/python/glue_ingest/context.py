@@ -75,6 +75,7 @@ class RunContext:
         self.loaded_bytes = 0
         self.iceberg_created = False
         self.snapshot = {}
+        self.rows_written = 0
         self.phases = {}
         self._mark = time.time()
 

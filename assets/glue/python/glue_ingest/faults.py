@@ -8,6 +8,8 @@ run cleans up after itself, as it would after any bug or service error).
 """
 
 POINTS = ("after_read", "mid_write", "after_write", "after_catalog", "after_commit")
+#: Where ``--drop_row_at`` takes one accepted row away: the bug the reconciliation must catch.
+ROW_POINTS = ("before_write",)
 
 
 class SimulatedCrash(BaseException):
@@ -24,12 +26,25 @@ class InjectedFailure(RuntimeError):
 
 
 class Faults:
-    def __init__(self, crash_at=None, fail_at=None):
-        for arg, value in (("crash_at", crash_at), ("fail_at", fail_at)):
-            if value and value not in POINTS:
-                raise ValueError("--%s must be one of %s, got: %s" % (arg, ", ".join(POINTS), value))
+    def __init__(self, crash_at=None, fail_at=None, drop_row_at=None):
+        for arg, value, points in (("crash_at", crash_at, POINTS), ("fail_at", fail_at, POINTS),
+                                   ("drop_row_at", drop_row_at, ROW_POINTS)):
+            if value and value not in points:
+                raise ValueError("--%s must be one of %s, got: %s" % (arg, ", ".join(points), value))
         self.crash_at = crash_at or None
         self.fail_at = fail_at or None
+        self.drop_row_at = drop_row_at or None
+
+    def rows(self, name, df):
+        """The rows about to be written at ``name``; with ``--drop_row_at name``, one fewer
+        (a bug that loses a row between read and write, which the reconciliation catches)."""
+        if self.drop_row_at != name:
+            return df
+        from pyspark.sql import functions as F
+
+        # The first row of the first partition, in the same pass as the write (a second pass
+        # would count the rows twice wherever the job observes them on the way).
+        return df.filter(F.monotonically_increasing_id() != 0)
 
     def _fire(self, name, detail=""):
         if self.crash_at == name:

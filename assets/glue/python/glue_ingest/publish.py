@@ -24,6 +24,7 @@ def stage_output(ctx, df, total_bytes):
     prefix, dynamic = pt.split_partitions(partitions, constants)
     out = pt.accepted_rows(df, ctx.started.isoformat(),
                            {k: v for k, v in constants.items() if k in dynamic})
+    out = ctx.faults.rows("before_write", out)
     ctx.out_schema = out.schema
     n_files = pt.output_file_count(total_bytes, cfg.target_mb, ctx.spark.sparkContext.defaultParallelism)
     writer = pt.shape_for_output(out, n_files).write.mode("overwrite").option("compression", "snappy")
@@ -36,6 +37,15 @@ def stage_output(ctx, df, total_bytes):
 def staged_files(ctx):
     return [u for u in ctx.storage.list(data_root(ctx))
             if u.endswith(".parquet") and not u.rsplit("/", 1)[-1].startswith(".")]
+
+
+def staged_rows(ctx):
+    """The rows the round wrote: the row counts in its staged Parquet files' footers
+    (Spark counts a Parquet file from its metadata, without reading its data)."""
+    files = staged_files(ctx)
+    if not files:
+        return 0
+    return ctx.spark.read.parquet(*[ctx.storage.spark_path(u) for u in files]).count()
 
 
 def publish(ctx):

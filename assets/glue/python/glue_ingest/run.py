@@ -57,10 +57,14 @@ def run_round(ctx, condition, event_count, recovery):
             outcome.df.unpersist()
     published, partition_dirs = [], set()
     rows_out = sum(f["rows_out"] for f in ctx.files)
+    # What was written, not what was counted on the way: a row lost in between fails here.
+    ctx.rows_written = publish_phase.staged_rows(ctx)
+    commit_phase.reconcile(ctx, ctx.rows_written)
     if ctx.iceberg:
         if rows_out:
             ctx.snapshot = publish_phase.publish_iceberg(
                 ctx, [f for f in ctx.files if f["status"] in ("ok", "quarantined")])
+            commit_phase.reconcile(ctx, ctx.rows_written, ctx.snapshot)
     elif rows_out:
         published, partition_dirs = publish_phase.publish(ctx)
     ctx.faults.point("after_write")

@@ -8,6 +8,7 @@ from .uris import join_uri
 
 #: Totals that add up over the rounds of a run.
 _SUMMED = ("files_processed", "files_failed", "files_quarantined", "rows_in", "rows_out", "rows_rejected",
+           "rows_written",
            "bytes_in", "output_files", "messages_received", "messages_unparseable", "objects_received")
 
 
@@ -31,6 +32,8 @@ def document(ctx, condition, event_count, done, published, rejected_uri, recover
         "files_quarantined": sum(1 for f in ctx.files if f["status"] == "quarantined"),
         "rows_in": totals["rows_in"], "rows_out": totals["rows_out"],
         "rows_rejected": totals["rows_rejected"],
+        # Counted from the staged files' footers, and checked against rows_in - rows_rejected.
+        "rows_written": ctx.rows_written,
         "bytes_in": sum(f["bytes"] for f in done),
         "output_files": len(published) or int(ctx.snapshot.get("added-data-files", 0) or 0),
         "output_paths": published,
