@@ -283,3 +283,31 @@ def test_cloudwatch_calls_are_authorized_as_cloudwatch_actions_only_with_the_pat
             aws.client("cloudwatch", aws.reader).put_metric_data(**datum)
     finally:
         aws.enforce_iam()
+
+
+def test_glue_catalog_calls_are_checked_on_the_catalog_database_and_table_arns(aws):
+    """With the authorization patches (as every enforced job run has them), a Glue Data Catalog
+    call needs the catalog, the database and the table, as AWS Glue checks them; another table
+    of the same database, or a policy without the catalog, is refused."""
+    from cdk_event_driven_glue_workflow_tools.localaws import AUTHORIZATION_PATCHES
+
+    aws.relax_iam()
+    glue = aws.client("glue")
+    glue.create_database(DatabaseInput={"Name": "shop"})
+    for table in ("orders", "customers"):
+        glue.create_table(DatabaseName="shop", TableInput={"Name": table})
+    arn = f"arn:aws:glue:{aws.region}:{aws.account_id}"
+    hierarchy = [f"{arn}:catalog", f"{arn}:database/shop", f"{arn}:table/shop/orders"]
+    reader = aws.principal("orders-reader", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "glue:GetTable", "Resource": hierarchy}]})
+    no_catalog = aws.principal("orders-reader-no-catalog", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "glue:GetTable", "Resource": hierarchy[1:]}]})
+    try:
+        aws.enforce_iam(SIGNATURE_PATCHES + AUTHORIZATION_PATCHES)
+        assert aws.client("glue", reader).get_table(DatabaseName="shop", Name="orders")["Table"]["Name"] == "orders"
+        with pytest.raises(ClientError, match="not authorized to perform: glue:GetTable"):
+            aws.client("glue", reader).get_table(DatabaseName="shop", Name="customers")
+        with pytest.raises(ClientError, match="not authorized to perform: glue:GetTable"):
+            aws.client("glue", no_catalog).get_table(DatabaseName="shop", Name="orders")
+    finally:
+        aws.enforce_iam()

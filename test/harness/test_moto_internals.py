@@ -34,7 +34,7 @@ def _remove(monkeypatch: pytest.MonkeyPatch, path: str) -> None:
 
 
 def test_every_patch_declares_what_it_relies_on():
-    assert len(ALL_PATCHES) == 8
+    assert len(ALL_PATCHES) == 9
     assert all(patch.moto_internals for patch in ALL_PATCHES), [p.__name__ for p in ALL_PATCHES]
 
 

@@ -322,6 +322,70 @@ def patch_moto_to_authorize_cloudwatch_calls_as_cloudwatch_actions() -> Callable
     return _rename_action_before_moto_checks_it(rename, "cloudwatch-prefix")
 
 
+def glue_resources(action: str, params: Mapping[str, Any], region: str, account: str) -> list[str] | None:
+    """The ARNs AWS Glue authorizes a call on, as its IAM reference lists them, or None for a
+    call it checks some other way (the action is then checked alone, against ``*``).
+
+    Data Catalog calls are checked down the hierarchy: the catalog, the database and, for a
+    table's calls, the table. Workflow calls are checked on the workflow."""
+    catalog = str(params.get("CatalogId") or account)
+    base = f"arn:aws:glue:{region}:{catalog}"
+    name = action.split(":", 1)[1]
+    database = params.get("DatabaseName")
+    table = params.get("TableName") or (params.get("TableInput") or {}).get("Name")
+    if name in ("GetDatabase", "DeleteDatabase", "UpdateDatabase"):
+        return [f"{base}:catalog", f"{base}:database/{params.get('Name')}"]
+    if name == "CreateDatabase":
+        return [f"{base}:catalog", f"{base}:database/{(params.get('DatabaseInput') or {}).get('Name')}"]
+    if name in ("GetTable", "DeleteTable"):
+        return [f"{base}:catalog", f"{base}:database/{database}", f"{base}:table/{database}/{params.get('Name')}"]
+    if name in ("CreateTable", "UpdateTable", "BatchCreatePartition", "CreatePartition", "GetPartition",
+                "GetPartitions", "BatchGetPartition", "CreateTableOptimizer", "UpdateTableOptimizer",
+                "GetTableOptimizer", "DeleteTableOptimizer"):
+        return [f"{base}:catalog", f"{base}:database/{database}", f"{base}:table/{database}/{table}"]
+    if name == "GetTables":
+        return [f"{base}:catalog", f"{base}:database/{database}", f"{base}:table/{database}/*"]
+    if name in ("GetWorkflowRun", "GetWorkflowRunProperties", "PutWorkflowRunProperties", "NotifyEvent",
+                "StartWorkflowRun", "GetWorkflow"):
+        return [f"arn:aws:glue:{region}:{account}:workflow/{params.get('Name')}"]
+    return None
+
+
+@_internals("moto.iam.access_control:IAMRequest.check_action_permitted")
+def patch_moto_to_authorize_glue_calls_on_their_resources() -> Callable[[], None]:
+    """TEST-ONLY: authorize an AWS Glue call on the ARNs Glue checks, not on ``*``.
+
+    Reason: moto does not derive a Glue call's resources and checks the action against ``*``,
+    so a least-privilege policy (the job role's: the catalog, its database and its table) is
+    refused, and a policy that names another table would pass once the action is allowed. AWS
+    Glue checks Data Catalog calls on the catalog, the database and the table, each of which
+    the policy must allow (its IAM reference, "Resource types defined by AWS Glue"), and a
+    workflow's calls on the workflow. This patch reads the call's parameters from its JSON
+    body and checks each of those ARNs with moto's own check (:func:`glue_resources`). Calls
+    it does not know are left to the action-only check.
+    """
+    from moto.iam.access_control import IAMRequest
+
+    inherited = IAMRequest.check_action_permitted
+
+    def check_action_permitted(self: Any, resource: str) -> None:
+        action = getattr(self, "_action", "")
+        if resource == "*" and action.startswith("glue:"):
+            try:
+                params = json.loads(self._body or b"{}")
+            except (ValueError, TypeError):
+                params = {}
+            arns = glue_resources(action, params if isinstance(params, dict) else {}, self._region,
+                                  self.account_id)
+            if arns:
+                for arn in arns:
+                    inherited(self, arn)
+                return None
+        return inherited(self, resource)
+
+    return _install(IAMRequest, "check_action_permitted", check_action_permitted, "glue-resources")
+
+
 @_internals("moto.iam.access_control:IAMPolicyStatement._check_element_matches")
 def patch_moto_to_check_only_the_action_of_a_call_without_a_resource() -> Callable[[], None]:
     """TEST-ONLY: where moto does not know a call's resource, check the action only.
@@ -331,8 +395,11 @@ def patch_moto_to_check_only_the_action_of_a_call_without_a_resource() -> Callab
     names ARNs (a least-privilege policy, such as the job role's) then never matches, so
     every such call is refused. This patch lets a statement's ``Resource`` match that
     unknown ``*``: moto then checks these calls by action only. S3 calls carry real bucket
-    and object ARNs and are still checked against ``Resource``. What an enforced run proves
-    for other services is therefore: the action is in the policy, not the resource.
+    and object ARNs and are still checked against ``Resource``, SQS calls the queue's ARN,
+    and Glue calls the catalog, database, table or workflow ARNs
+    (:func:`patch_moto_to_authorize_glue_calls_on_their_resources`). What an enforced run
+    proves for the other services (CloudWatch, CloudWatch Logs, STS) is therefore: the
+    action is in the policy, not the resource.
     """
     from moto.iam.access_control import IAMPolicyStatement
 
@@ -403,6 +470,7 @@ S3_ACTION_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
 )
 #: Where moto's authorization differs from IAM's for calls the job makes.
 AUTHORIZATION_PATCHES: tuple[Callable[[], Callable[[], None]], ...] = (
+    patch_moto_to_authorize_glue_calls_on_their_resources,
     patch_moto_to_authorize_sqs_batch_calls_by_their_iam_action,
     patch_moto_to_authorize_cloudwatch_calls_as_cloudwatch_actions,
     patch_moto_to_check_only_the_action_of_a_call_without_a_resource,
