@@ -2,6 +2,7 @@
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -70,3 +71,38 @@ def test_changed_reupload_is_a_second_ingestion_of_the_same_key(run):
     _, work = run
     ingestions = {r[2] for r in output_rows(work) if r[1].endswith("in/file-000.json")}
     assert len(ingestions) == 2
+
+
+@pytest.fixture(scope="module")
+def denied(tmp_path_factory):
+    """The same app with DrainLedger (sqs:ReceiveMessage ...) left out of the job role's policy."""
+    work = tmp_path_factory.mktemp("runner-denied")
+    env = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
+    return subprocess.run(
+        [sys.executable, "-m", "cdk_event_driven_glue_workflow_tools.runner", "--app", "test/runner/small_app.py",
+         "--work", str(work), "--without-statement", "DrainLedger"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_enforcement_is_proven_by_a_denial_not_a_banner(denied):
+    """Without the statement the job needs, its runs are refused and the runner says so."""
+    out = denied.stdout
+    assert denied.returncode == 1, out[-3000:] + denied.stderr[-3000:]
+    assert "job policy statements left out (--without-statement): DrainLedger" in out
+    assert "[FAILED] Items: every job run succeeded" in out or re.search(
+        r"\[FAILED\] \S+: every job run succeeded", out), out
+    assert re.search(r"a job run FAILED: run 1: botocore.exceptions.ClientError: An error occurred \(403\) when "
+                     r"calling the ReceiveMessage operation", out), out
+    assert "[ok]" not in out.split("Acceptance cases")[1]
+
+
+def test_the_enforcement_probe_fails_when_enforcement_is_off(monkeypatch):
+    import contextlib
+
+    from cdk_event_driven_glue_workflow_tools.localaws import LocalAws
+    from cdk_event_driven_glue_workflow_tools.runner import enforcement_refuses
+
+    with LocalAws() as aws:
+        assert enforcement_refuses(aws) is True
+        monkeypatch.setattr(aws, "enforcing", contextlib.nullcontext)
+        assert enforcement_refuses(aws) is False

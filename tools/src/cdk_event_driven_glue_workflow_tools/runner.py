@@ -234,10 +234,12 @@ class LocalPipeline:
     """One pipeline of the template, deployed on the local endpoint and run the way AWS runs it."""
 
     def __init__(self, pipeline: template.Pipeline, assembly: Assembly, aws: LocalAws, work: pathlib.Path,
-                 liveness: dict[str, Any], progress, names: dict[str, str] | None = None):
+                 liveness: dict[str, Any], progress, names: dict[str, str] | None = None,
+                 without_statements: tuple[str, ...] = ()):
         """``names``: the template already deployed on ``aws`` (:func:`deploy`), shared by every
         pipeline of the app, so two pipelines in one bucket share it as they do on AWS; by
-        default the template is deployed for this pipeline alone, its names prefixed with it."""
+        default the template is deployed for this pipeline alone, its names prefixed with it.
+        ``without_statements``: Sids of the job role's policy to leave out (what the job then lacks)."""
         from moto.events.models import EventPattern
 
         self.pipeline = pipeline
@@ -254,6 +256,8 @@ class LocalPipeline:
                      if k.startswith("--")}
         policy, self.rewritten = without_conditions(resolve_policy(
             tpl, pipeline.role_logical_id, self.names, region=aws.region, account_id=aws.account_id))
+        self.left_out = [s.get("Sid") for s in policy["Statement"] if s.get("Sid") in without_statements]
+        policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") not in without_statements]
         self.credentials = aws.principal(f"{self.names[pipeline.role_logical_id]}-user", policy)
         self.launcher = self.launcher_for(self.credentials)
         self.ignored: list[Arrival] = []
@@ -436,6 +440,20 @@ class LocalPipeline:
         return combined
 
 
+def enforcement_refuses(aws: LocalAws) -> bool:
+    """Whether the endpoint, as the job runs meet it, refuses a request outside the caller's policy."""
+    import botocore.exceptions
+
+    nobody = aws.principal(f"enforcement-probe-{uuid.uuid4().hex[:8]}", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::enforcement-probe/*"}]})
+    with aws.enforcing():
+        try:
+            aws.client("s3", nobody).list_buckets()
+        except botocore.exceptions.ClientError as error:
+            return error.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    return False
+
+
 def error_line(stderr: str) -> str:
     """The line that says why a run failed: the exception of the last traceback, else the last line."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
@@ -471,6 +489,8 @@ def report(pipelines: list[LocalPipeline]) -> None:
             print(f"{lp.pipeline.name:<12} worst latency from upload to table: {clock(worst)}")
         for arrival in lp.ignored:
             print(f"{lp.pipeline.name:<12} ignored by the rule: {arrival.key}")
+        if lp.left_out:
+            print(f"{lp.pipeline.name:<12} job policy statements left out (--without-statement): {', '.join(lp.left_out)}")
         if lp.rewritten:
             print(f"{lp.pipeline.name:<12} job policy statements run without their Condition (moto evaluates "
                   f"none): {', '.join(lp.rewritten)}")
@@ -589,6 +609,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drop-firings-during-runs", action="store_true",
                         help="Glue's pessimistic case: every firing while a run is in progress starts no run "
                              "(default: off)")
+    parser.add_argument("--without-statement", action="append", default=[], metavar="SID",
+                        help="leave the statement with this Sid out of every job role's policy, to see that the job "
+                             "needs it (repeatable; default: none)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -617,8 +640,13 @@ def main(argv: list[str] | None = None) -> int:
 
     liveness_base = {"drop": batching.drop_during_runs if args.drop_firings_during_runs else None}
     with LocalAws() as aws:
-        print(f"local AWS endpoint {aws.endpoint} (S3, SQS, Glue, IAM, CloudWatch); jobs run under their role's "
-              "policy with IAM enforcement on", flush=True)
+        print(f"local AWS endpoint {aws.endpoint} (S3, SQS, Glue, IAM, CloudWatch)", flush=True)
+        if not enforcement_refuses(aws):
+            print("[FAILED] IAM enforcement is not in effect: a principal without a statement for it was allowed "
+                  "s3:ListAllMyBuckets; the runs would prove nothing about the job's policy")
+            return 1
+        print("jobs run under their role's policy with IAM enforcement on (checked: a principal without a "
+              "statement for it was refused s3:ListAllMyBuckets)", flush=True)
         traces = {p.name: demo_scenario(p, offset=i * 600.0) for i, p in enumerate(found)}
         total = sum(1 for t in traces.values() for a in t if not a.note.startswith("a key the rule"))
         local = []
@@ -627,7 +655,8 @@ def main(argv: list[str] | None = None) -> int:
         with tqdm(total=total, unit="event", desc="replaying", file=sys.stdout) as bar:
             for pipeline in found:
                 liveness = dict(liveness_base, **batching_liveness(pipeline))
-                lp = LocalPipeline(pipeline, assembly, aws, work / pipeline.name, liveness, bar.update, names=names)
+                lp = LocalPipeline(pipeline, assembly, aws, work / pipeline.name, liveness, bar.update, names=names,
+                                   without_statements=tuple(args.without_statement))
                 lp.replay(traces[pipeline.name])
                 local.append(lp)
         report(local)
