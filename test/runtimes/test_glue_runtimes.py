@@ -225,3 +225,27 @@ def test_negative_control_spark_is_checked_by_the_endpoint(version, tmp_path, lo
         QueueUrl=lp.names[lp.ledger_logical_id()],
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
     assert sum(int(v) for v in attributes.values()) == 1
+
+
+def test_negative_control_the_iceberg_job_role_without_its_catalog_statement_commits_nothing(tmp_path, local_aws):  # noqa: F811
+    """The Iceberg job role under enforcement (the rounds above pass with it): without
+    MaintainOwnTable (glue:GetDatabase, GetTable, CreateTable, UpdateTable on its catalog,
+    database and table) Iceberg's GlueCatalog is refused, the run fails, the message stays."""
+    version = runtimes.DEFAULT_GLUE_VERSION
+    lp = pipeline_of(tmp_path, local_aws, version, table_format=TableFormat.ICEBERG)
+    denied = LocalPipeline(lp.pipeline, lp.assembly, local_aws, tmp_path / "denied", {}, lambda _n: None,
+                           names=lp.names, without_statements=("MaintainOwnTable",))
+    assert denied.left_out == ["MaintainOwnTable"]
+    upload(lp, "in/a.json", '{"id": 1}\n')
+    workflow = lp.names[lp.pipeline.workflow_logical_id]
+    run_id = local_aws.client("glue").start_workflow_run(Name=workflow)["RunId"]
+    with local_aws.enforcing():
+        run = denied.launcher.launch(workflow_name=workflow, workflow_run_id=run_id)
+    assert run.returncode != 0
+    assert "GlueException: Service returned HTTP status code 403" in run.stderr, run.stderr[-3000:]
+    glue_client = local_aws.client("glue")
+    assert glue_client.get_tables(DatabaseName=lp.args["database_name"])["TableList"] == []
+    attributes = local_aws.client("sqs").get_queue_attributes(
+        QueueUrl=lp.names[lp.ledger_logical_id()],
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    assert sum(int(v) for v in attributes.values()) == 1

@@ -29,6 +29,7 @@ import contextlib
 import dataclasses
 import datetime
 import gzip
+import hashlib
 import json
 import os
 import pathlib
@@ -258,7 +259,10 @@ class LocalPipeline:
             tpl, pipeline.role_logical_id, self.names, region=aws.region, account_id=aws.account_id))
         self.left_out = [s.get("Sid") for s in policy["Statement"] if s.get("Sid") in without_statements]
         policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") not in without_statements]
-        self.credentials = aws.principal(f"{self.names[pipeline.role_logical_id]}-user", policy)
+        user = f"{self.names[pipeline.role_logical_id]}-user"
+        if without_statements:  # another principal of the same role, with less
+            user += "-" + hashlib.sha256(",".join(sorted(without_statements)).encode()).hexdigest()[:6]
+        self.credentials = aws.principal(user, policy)
         self.launcher = self.launcher_for(self.credentials)
         self.ignored: list[Arrival] = []
         self.records: list[RunRecord] = []
