@@ -104,12 +104,10 @@ class Lake:
         """The table's rows: through Iceberg for an Iceberg table, else its Parquet objects
         read with DuckDB (Hive partitions as columns)."""
         if self.iceberg:
-            spark = self.iceberg["spark"]
-            from pyspark.sql.utils import AnalysisException
-            try:
-                rows = spark.table(self.table_ident).collect()
-            except AnalysisException:   # no table yet: nothing was committed
-                return []
+            if not self.table_exists():
+                raise AssertionError("the Iceberg table %s does not exist: nothing created it (a test that "
+                                     "expects no table checks lake.table_exists())" % self.table_ident)
+            rows = self.iceberg["spark"].table(self.table_ident).collect()
             return [r.asDict(recursive=True) for r in rows]
         files = self.download(self.output_files())
         if not files:
@@ -120,6 +118,12 @@ class Lake:
             [files])
         cols = [d[0] for d in rel.description]
         return [dict(zip(cols, row)) for row in rel.fetchall()]
+
+    def table_exists(self):
+        """Whether the job's Iceberg table is in the catalog."""
+        i = self.iceberg
+        return bool(i["spark"].sql("SHOW TABLES IN %s.`%s` LIKE '%s'" % (i["catalog"], i["database"], i["table"]))
+                    .collect())
 
     def output_files(self):
         """URIs of the table's Parquet objects."""

@@ -127,3 +127,12 @@ def test_the_optimizer_extension_refuses_a_table_that_does_not_exist(local_aws, 
                                     TableName="missing", Type="compaction",
                                     TableOptimizerConfiguration={"roleArn": OPTIMIZERS["iceberg_optimizer_role_arn"],
                                                                  "enabled": True})
+
+
+def test_reading_a_table_nothing_created_fails_instead_of_reading_as_empty(spark, lake):
+    """An emptiness assertion must not pass because the table was never created."""
+    assert lake.table_exists() is False
+    with pytest.raises(AssertionError, match="does not exist: nothing created it"):
+        lake.output_rows()
+    _run(spark, lake, lake.put("in/a.jsonl", jsonl([{"id": 1}])))
+    assert lake.table_exists() is True and [r["id"] for r in lake.output_rows()] == [1]

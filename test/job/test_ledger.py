@@ -138,14 +138,38 @@ def test_a_run_keeps_draining_in_rounds_of_max_files_per_run(spark, lake, aws):
     assert queue_depth(aws) == (0, 0)
 
 
+def _receive_once_then_dead_letter(aws):
+    """The ledger's redrive set to one receive: a message received a second time goes to the DLQ."""
+    dlq_arn = aws["sqs"].get_queue_attributes(QueueUrl=aws["dlq_url"], AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    aws["sqs"].set_queue_attributes(QueueUrl=aws["queue_url"], Attributes={"RedrivePolicy": json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "1"})})
+
+
 def test_messages_left_over_by_a_round_are_not_received_again_before_their_turn(spark, lake, aws):
+    """SQS hands out up to 10 messages at a time and a round takes one object here: each message
+    must be received once (ApproximateReceiveCount 1). With the redrive at one receive, a
+    message released and received again would be in the DLQ and its file not converted."""
+    _receive_once_then_dead_letter(aws)
     objs = [lake.put("in/f%d.jsonl" % i, jsonl([{"id": i}])) for i in range(12)]
     send(aws, *[eb_event(o) for o in objs])
     _run(spark, lake, aws, max_files_per_run=1)
-    # SQS receives up to 10 at a time: a receive count above 1 would mean a message was
-    # released and received again, which pushes unprocessed messages towards the DLQ.
     assert queue_depth(aws, aws["dlq_url"]) == (0, 0)
+    assert queue_depth(aws) == (0, 0)
     assert _ids(lake) == list(range(12))
+
+
+def test_negative_control_a_message_received_twice_reaches_the_one_receive_dlq(aws):
+    _receive_once_then_dead_letter(aws)
+    send(aws, "probe")
+    sqs = aws["sqs"]
+    [message] = sqs.receive_message(QueueUrl=aws["queue_url"], MaxNumberOfMessages=1,
+                                    AttributeNames=["ApproximateReceiveCount"])["Messages"]
+    assert message["Attributes"]["ApproximateReceiveCount"] == "1"
+    sqs.change_message_visibility(QueueUrl=aws["queue_url"], ReceiptHandle=message["ReceiptHandle"],
+                                  VisibilityTimeout=0)
+    assert sqs.receive_message(QueueUrl=aws["queue_url"], MaxNumberOfMessages=1).get("Messages", []) == []
+    assert queue_depth(aws, aws["dlq_url"]) == (1, 0)
 
 
 def test_a_spent_drain_budget_leaves_the_rest_visible_for_the_next_run(spark, lake, aws):

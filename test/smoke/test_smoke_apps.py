@@ -22,6 +22,8 @@ pytestmark = pytest.mark.smoke
 SMOKE = pathlib.Path(__file__).resolve().parent
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 JOB_FILES = sorted((ROOT / "assets" / "glue").glob("*.py"))
+JOB_PACKAGE = ROOT / "assets" / "glue" / "python"
+JOB_JAR = ROOT / "assets" / "glue" / "lib" / "glue-ingest-jvm.jar"
 
 
 def run(command: list[str], cwd: pathlib.Path, timeout: int = 900) -> str:
@@ -41,12 +43,24 @@ def synth(app_dir: pathlib.Path, app_command: str, out: pathlib.Path, stack: str
     return json.loads((out / f"{stack}.template.json").read_text(encoding="utf-8"))
 
 
+def files_under(folder: pathlib.Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+
+
 def assert_job_files_staged(out: pathlib.Path, stack: str) -> None:
-    """The cloud assembly holds the job's scripts exactly as in assets/glue/."""
+    """The cloud assembly holds everything the job needs, exactly as in assets/glue/, from the
+    language's package: the entry script, the glue_ingest package (the zip asset's folder on
+    --extra-py-files) and the JVM helper (the jar on --extra-jars)."""
     manifest = json.loads((out / f"{stack}.assets.json").read_text(encoding="utf-8"))
-    staged = [out / asset["source"]["path"] for asset in manifest["files"].values()
-              if asset["source"]["path"].endswith(".py")]
+    sources = [asset["source"] for asset in manifest["files"].values()]
+    staged = [out / s["path"] for s in sources if s["path"].endswith(".py")]
     assert sorted(p.read_bytes() for p in staged) == sorted(p.read_bytes() for p in JOB_FILES)
+    packages = [out / s["path"] for s in sources if s.get("packaging") == "zip" and (out / s["path"] / "glue_ingest").is_dir()]
+    assert len(packages) == 1, sources
+    assert files_under(packages[0]) == files_under(JOB_PACKAGE)
+    jars = [out / s["path"] for s in sources if s["path"].endswith(".jar")]
+    assert [p.read_bytes() for p in jars] == [JOB_JAR.read_bytes()]
 
 
 def assert_batched_event_trigger(template: dict, batch_size: int, batch_window: int) -> None:
