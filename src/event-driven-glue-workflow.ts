@@ -14,7 +14,8 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { EventSource } from './event-source';
 import { GlueWorkflowTarget } from './glue-workflow-target';
-import { ParquetConversionJob, ParquetConversionOptions } from './parquet-conversion-job';
+import { ParquetConversionOptions } from './job/options';
+import { ParquetConversionJob } from './job/parquet-conversion-job';
 import { createAccessLogsBucket, createDataBucket, ensureEventBridgeNotifications } from './private/buckets';
 import {
   createEncryptedQueue,

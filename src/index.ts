@@ -1,4 +1,5 @@
 export * from './event-driven-glue-workflow';
 export * from './event-source';
 export * from './glue-workflow-target';
-export * from './parquet-conversion-job';
+export * from './job/options';
+export * from './job/parquet-conversion-job';

@@ -1,7 +1,6 @@
 import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { EventDrivenGlueWorkflowProps } from '../event-driven-glue-workflow';
-import { InputFormat, ParquetConversionOptions } from '../parquet-conversion-job';
+import { InputFormat, ParquetConversionOptions } from '../job/options';
 
 /**
  * Synth-time warnings for props that would be silently ignored or work against
@@ -56,6 +55,17 @@ const SWEEP_ONLY = ['ledgerSweepAfter', 'ledgerSweepReArmInterval'] as const;
 const JSON_SUFFIXES = ['.json', '.jsonl', '.ndjson'].flatMap((s) => [s, `${s}.gz`]);
 const CSV_SUFFIXES = ['.csv', '.csv.gz'];
 
+/** The pipeline props the checks read by name: the default job's options, and the pipeline's own ones below. */
+type PipelinePropName = keyof ParquetConversionOptions | typeof CREATED_BUCKET_ONLY[number] | typeof LEDGER_ONLY[number]
+  | 'jobTimeout' | 'rejectedRowsAlarmThreshold' | 'encryptionKey' | 'alarmTopic' | 'inputSuffixes' | 'inputPrefix'
+  | 'bucket';
+
+/** The props of a pipeline as the checks see them (an `EventDrivenGlueWorkflowProps` is one). */
+export type CheckedProps = ParquetConversionOptions & { readonly [prop in PipelinePropName]?: unknown } & {
+  readonly inputPrefix?: string;
+  readonly inputSuffixes?: string[];
+};
+
 /** What the pipeline decided, which the checks need. */
 export interface PipelineShape {
   readonly useDefaultJob: boolean;
@@ -69,9 +79,9 @@ export interface PipelineShape {
 }
 
 /** Warns about every prop that has no effect, or works against another, in this pipeline. */
-export function warnAboutMisconfiguration(scope: Construct, props: EventDrivenGlueWorkflowProps, shape: PipelineShape): void {
+export function warnAboutMisconfiguration(scope: Construct, props: CheckedProps, shape: PipelineShape): void {
   const warn = (id: string, message: string) => Annotations.of(scope).addWarningV2(`${ID}:${id}`, message);
-  const isSet = (prop: keyof EventDrivenGlueWorkflowProps) => props[prop] !== undefined;
+  const isSet = (prop: PipelinePropName) => props[prop] !== undefined;
 
   if (!shape.useDefaultJob) {
     for (const [prop, only] of Object.entries(DEFAULT_JOB_ONLY)) {
