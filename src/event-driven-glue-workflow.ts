@@ -598,6 +598,20 @@ export class EventDrivenGlueWorkflow extends Construct {
   }
 
   /**
+   * Rows that failed a row rule (`RuleFailures`, dimensions JobName and RuleName), whether
+   * the rule rejects or flags them. Throws with your own `job`.
+   *
+   * @default - sum over 5 minutes
+   */
+  public metricRuleFailures(ruleName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    const jobName = this.requireDefaultJob('metricRuleFailures');
+    return jobMetric('RuleFailures', jobName, cloudwatch.Stats.SUM, {
+      ...props,
+      dimensionsMap: { JobName: jobName, RuleName: ruleName, ...props?.dimensionsMap },
+    });
+  }
+
+  /**
    * Grants read access to the output and its catalog table (default job only).
    *
    * For an Iceberg table this covers its data and `metadata/` files, which live under the output prefix.

@@ -3,3 +3,5 @@ export * from './event-source';
 export * from './glue-workflow-target';
 export * from './job/options';
 export * from './job/parquet-conversion-job';
+export * from './job/row-rules';
+export * from './job/transform';

@@ -59,6 +59,9 @@ export function jobArguments(scope: IConstruct, options: ParquetConversionOption
   if (options.columnTypes && Object.keys(options.columnTypes).length > 0) {
     args['--column_types'] = Stack.of(scope).toJsonString(options.columnTypes);
   }
+  if (options.rowRules && options.rowRules.length > 0) {
+    args['--row_rules'] = Stack.of(scope).toJsonString(options.rowRules.map((rule) => rule._render()));
+  }
   if (input.tableFormat === TableFormat.ICEBERG) {
     Object.assign(args, icebergArguments(input.s3Url(locations.outputPrefix)));
   }

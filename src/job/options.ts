@@ -1,5 +1,7 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import { RowRule } from './row-rules';
+import { Transform } from './transform';
 
 // The options of the default job: how it reads, where it writes, what it runs on.
 // Shared by `ParquetConversionJob` and `EventDrivenGlueWorkflow`.
@@ -162,6 +164,26 @@ export interface ParquetConversionOptions {
    * @default - every column inferred
    */
   readonly columnTypes?: { [column: string]: string };
+
+  /**
+   * Your cleaning of the batch's rows, after the read and before the write, in the same
+   * exactly-once round: `Transform.sql(...)` or `Transform.fromPython(...)`. It must be
+   * row-wise and keep `_source_file`; the rows it filters out are counted per file. With a
+   * transform, the table holds the transform's output, and the job reads every batch with
+   * inference (its one-pass JSON read of a known table does not apply).
+   *
+   * @default - no transform: the rows are written as read
+   */
+  readonly transform?: Transform;
+
+  /**
+   * Data quality rules every row is checked against, after the transform. A row failing a
+   * REJECT rule goes to the rejected records with the rule and the failing value; a FLAG
+   * rule keeps the row and names the rule in the `data_quality_issues` column.
+   *
+   * @default - no rules
+   */
+  readonly rowRules?: RowRule[];
 
   /**
    * Key prefix of the output, which is the table's location (and the Iceberg warehouse).

@@ -19,6 +19,7 @@ import {
   validateDrainTimeBudget,
   validateJobRunQueuing,
   validatePartitionColumns,
+  validateRowRules,
   validateTableName,
 } from './validation';
 import { validateLedgerMaxMessageAge } from '../private/ledger';
@@ -263,6 +264,10 @@ export class ParquetConversionJob extends Construct {
       ledgerSweepAfter: props.ledgerSweepAfter,
     });
 
+    const transform = props.transform?._bind(this);
+    Object.assign(defaultArguments, transform?.arguments ?? {});
+    validateRowRules(props.rowRules);
+
     // The job's modules ship as one zip on --extra-py-files. CDK uploads a file
     // asset as `<sha256><ext>`, and Glue puts a `.py` extra file on the path under
     // that object name, so modules shipped as `.py` files cannot be imported; a
@@ -279,7 +284,8 @@ export class ParquetConversionJob extends Construct {
         : `Converts new files under '${this.inputPrefix}' to Parquet under '${this.outputPrefix}'`,
       glueVersion: props.glueVersion ?? DEFAULT_GLUE_VERSION,
       script: glue.Code.fromAsset(path.join(GLUE_ASSETS, 'parquet_conversion_job.py')),
-      extraPythonFiles: [glue.Code.fromBucket(jobPackage.bucket, jobPackage.s3ObjectKey)],
+      extraPythonFiles: [glue.Code.fromBucket(jobPackage.bucket, jobPackage.s3ObjectKey),
+        ...(transform?.code ? [glue.Code.fromBucket(transform.code.bucket, transform.code.s3ObjectKey)] : [])],
       // One static method Spark calls through `reflect`: it finds a JSON key the table
       // lacks in one scan of the line (assets/glue/jvm). Without it the job checks with
       // Spark's JSON functions, which is slower, never different.

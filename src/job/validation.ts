@@ -1,6 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import { CsvOptions, ParquetConversionOptions, TableFormat } from './options';
+import { RowRule } from './row-rules';
 import { validateWholeSeconds } from '../private/validation';
 
 // The checks of the default job's props that only it makes; the shared ones are in
@@ -125,5 +126,19 @@ export function validatePartitionColumns(columns: string[], format: TableFormat)
       }
       throw new Error(`'partitionColumns' entries must be lower-case column names (a-z, 0-9, _), got: ${JSON.stringify(columns)}`);
     }
+  }
+}
+
+/** Rule names identify a rule in reasons, stats and metrics: each is one rule's. */
+export function validateRowRules(rules: RowRule[] | undefined): void {
+  const seen = new Set<string>();
+  for (const rule of rules ?? []) {
+    if (Token.isUnresolved(rule.name)) {
+      continue;
+    }
+    if (seen.has(rule.name)) {
+      throw new Error(`'rowRules' names must be distinct, got ${JSON.stringify(rule.name)} twice: give one a 'name'`);
+    }
+    seen.add(rule.name);
   }
 }

@@ -18,6 +18,8 @@ const DEFAULT_JOB_ONLY: Record<keyof ParquetConversionOptions, boolean> = {
   inputFormat: true,
   csvOptions: true,
   columnTypes: true,
+  transform: true,
+  rowRules: true,
   outputPrefix: true,
   rejectedPrefix: true,
   statsPrefix: true,

@@ -19,7 +19,9 @@ from cdk_event_driven_glue_workflow import (
     IcebergMaintenance,
     InputFormat,
     ParquetConversionOptions,
+    RowRule,
     TableFormat,
+    Transform,
 )
 from cdk_helpers import new_stack, only_resource, resources_of_type, template_of
 
@@ -74,6 +76,8 @@ DEFAULT_JOB_ONLY = {
     "statsPrefix": ("stats_prefix", "metrics/"),
     "statePrefix": ("state_prefix", "_state/"),
     "columnTypes": ("column_types", {"amount": "decimal(12,2)"}),
+    "transform": ("transform", Transform.sql("SELECT * FROM input")),
+    "rowRules": ("row_rules", [RowRule.not_null("id")]),
     "database": ("database", lambda stack: glue.Database.from_database_arn(
         stack, "Db", "arn:aws:glue:eu-west-1:123456789012:database/analytics")),
     "tableName": ("table_name", "items"),

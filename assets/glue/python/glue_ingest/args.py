@@ -88,6 +88,37 @@ def _column_types(text):
     return out
 
 
+#: The row rule kinds and the settings each needs.
+RULE_KINDS = {"not_null": ("column",), "matches": ("column", "pattern"), "one_of": ("column", "values"),
+              "between": ("column", "min", "max"), "sql": ("predicate",)}
+
+
+def _row_rules(text):
+    """``--row_rules``: a JSON list of rules, each {name, kind, action, ...its settings}."""
+    if not text or text == "true":
+        return []
+    try:
+        rules = json.loads(text)
+    except ValueError:
+        raise ValueError("--row_rules must be a JSON list of rules, got: %s" % text)
+    if not isinstance(rules, list):
+        raise ValueError("--row_rules must be a JSON list of rules, got: %s" % text)
+    names = set()
+    for rule in rules:
+        kind = rule.get("kind") if isinstance(rule, dict) else None
+        if kind not in RULE_KINDS:
+            raise ValueError("--row_rules kind must be one of %s, got: %r" % (", ".join(RULE_KINDS), rule))
+        missing = [k for k in RULE_KINDS[kind] + ("name",) if rule.get(k) in (None, "")]
+        if missing:
+            raise ValueError("--row_rules rule %r lacks %s" % (rule, ", ".join(missing)))
+        if rule.setdefault("action", "REJECT") not in ("REJECT", "FLAG"):
+            raise ValueError("--row_rules action must be REJECT or FLAG, got: %r" % rule)
+        if rule["name"] in names:
+            raise ValueError("--row_rules names must be distinct, got %r twice" % rule["name"])
+        names.add(rule["name"])
+    return rules
+
+
 def flag(value):
     return str(value).strip().lower() not in ("false", "0", "no", "off", "")
 
@@ -128,6 +159,13 @@ class Config:
         legacy = merged.get("legacy_state_path")
         self.legacy_state_path = as_prefix(legacy) if legacy and legacy != "true" else None
         self.column_types = _column_types(merged.get("column_types"))
+        self.transform_sql = merged.get("transform_sql") or None
+        self.transform_python = merged.get("transform_python") or None
+        if self.transform_sql and self.transform_python:
+            raise ValueError("--transform_sql and --transform_python cannot both be given")
+        if self.transform_python and not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", self.transform_python):
+            raise ValueError("--transform_python must be module:function, got: %s" % self.transform_python)
+        self.row_rules = _row_rules(merged.get("row_rules"))
         self.catalog_update = flag(merged["catalog_update"])
         self.database = merged.get("database_name")
         self.table = merged.get("table_name")

@@ -187,10 +187,11 @@ def reconcile(ctx, written, snapshot=None):
     done = [f for f in ctx.files if f["status"] in ("ok", "quarantined")]
     read = sum(f["rows_in"] for f in done)
     rejected = sum(f["rows_rejected"] for f in done)
-    if written != read - rejected:
-        raise ReconciliationError("reconciliation failed in round %s: wrote %d rows, read %d and rejected %d (%d "
-                                  "expected); nothing is committed" % (ctx.run_id, written, read, rejected,
-                                                                        read - rejected))
+    filtered = sum(f.get("rows_filtered", 0) for f in done)
+    if written != read - rejected - filtered:
+        raise ReconciliationError("reconciliation failed in round %s: wrote %d rows, read %d, rejected %d and "
+                                  "filtered %d (%d expected); nothing is committed" % (
+                                      ctx.run_id, written, read, rejected, filtered, read - rejected - filtered))
     added = (snapshot or {}).get("added-records")
     if added is not None and int(added) != written:
         raise ReconciliationError("reconciliation failed in round %s: the Iceberg snapshot added %s rows, the round "
@@ -203,8 +204,8 @@ def commit(ctx, published, partition_dirs, rejected_uri):
     Returns the files the commit covers (status ok or quarantined).
     """
     done = [f for f in ctx.files if f["status"] in ("ok", "quarantined")]
-    totals = {k: sum(f[k] for f in done) for k in ("rows_in", "rows_out", "rows_rejected")}
-    if totals["rows_out"] + totals["rows_rejected"] != totals["rows_in"]:
+    totals = {k: sum(f.get(k, 0) for f in done) for k in ("rows_in", "rows_out", "rows_rejected", "rows_filtered")}
+    if totals["rows_out"] + totals["rows_rejected"] + totals["rows_filtered"] != totals["rows_in"]:
         raise AssertionError("stats invariant violated: %s" % totals)
     if not ctx.state.pending_exists(ctx.run_id):
         raise RuntimeError("run %s was rolled back by another run's recovery "

@@ -349,6 +349,10 @@ def read_all(ctx, table_types):
     """
     todo = ctx.todo()
     groups = plan_groups(ctx, todo)
+    # With cleaning the rows are cleaned before they are written (not in the read's own pass),
+    # and a transform's output, not its input, is what must agree with the table.
+    cleaning = bool(ctx.cfg.transform_sql or ctx.cfg.transform_python or ctx.cfg.row_rules)
+    read_types = {} if (ctx.cfg.transform_sql or ctx.cfg.transform_python) else table_types
     recs = [r for g in groups.values() for r in g]
     if recs and all(not ctx.storage.spark_path(r["read_uri"]).startswith("s3://") for r in recs):
         # Local files: list them on the driver instead of a Spark job per
@@ -356,12 +360,12 @@ def read_all(ctx, table_types):
         ctx.spark.conf.set("spark.sql.sources.parallelPartitionDiscovery.threshold",
                            str(max(32, len(recs) + 1)))
     try:
-        if recs and table_types and set(groups) == {("JSON", False)}:
+        if recs and table_types and not cleaning and set(groups) == {("JSON", False)}:
             # A declared column the table lacks yet is parsed with its declared type.
             known = _read_json_lines_with_table_types(ctx, recs, dict(ctx.cfg.column_types, **table_types))
             if known is not None:
                 return known
-        return load(ctx, groups, table_types)
+        return load(ctx, groups, read_types, allow_fast=not cleaning)
     except Exception as err:
         log("batch read failed (%s); isolating bad files" % str(err).splitlines()[0][:300])
     ctx.storage.delete_prefix(publish_data_root(ctx))
@@ -369,7 +373,7 @@ def read_all(ctx, table_types):
     for gkey, group in groups.items():
         for rec in group:
             try:
-                outcome, _ = load(ctx, {gkey: [rec]}, table_types, allow_fast=False)
+                outcome, _ = load(ctx, {gkey: [rec]}, read_types, allow_fast=False)
                 if outcome.df is not None:
                     outcome.df.unpersist()
                 good.setdefault(gkey, []).append(rec)
@@ -385,7 +389,7 @@ def read_all(ctx, table_types):
                     quarantine(ctx, rec, "unreadable file: %s" % first)
                 else:
                     rec.update(status="failed", reason="read failed: %s" % first)
-    return load(ctx, good, table_types)
+    return load(ctx, good, read_types, allow_fast=not cleaning)
 
 
 def _duplicate_column(text):

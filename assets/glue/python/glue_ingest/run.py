@@ -10,6 +10,7 @@ import json
 import threading
 import time
 
+from . import cleaning as cleaning_phase
 from . import commit as commit_phase
 from . import discover as discover_phase
 from . import publish as publish_phase
@@ -44,9 +45,14 @@ def run_round(ctx, condition, event_count, recovery):
     ctx.timed("discover")
     commit_phase.begin(ctx)
 
-    outcome, counts = read_phase.read_all(ctx, read_phase.table_types(ctx))
+    table_types = read_phase.table_types(ctx)
+    outcome, counts = read_phase.read_all(ctx, table_types)
     try:
         read_phase.account(ctx, counts)
+        if cleaning_phase.configured(ctx.cfg) and outcome.df is not None:
+            cleaned = cleaning_phase.apply(ctx, outcome.df, table_types)
+            outcome.df.unpersist()
+            outcome.df = cleaned
         ctx.faults.point("after_read")
         ctx.timed("read")
         rejected_uri = read_phase.write_rejected(ctx, read_phase.rejected_from(ctx, outcome))

@@ -8,13 +8,17 @@ from .uris import join_uri
 
 #: Totals that add up over the rounds of a run.
 _SUMMED = ("files_processed", "files_failed", "files_quarantined", "rows_in", "rows_out", "rows_rejected",
-           "rows_written",
+           "rows_written", "rows_filtered",
            "bytes_in", "output_files", "messages_received", "messages_unparseable", "objects_received")
 
 
 def document(ctx, condition, event_count, done, published, rejected_uri, recovery, began, parked=()):
     cfg = ctx.cfg
-    totals = {k: sum(f[k] for f in done) for k in ("rows_in", "rows_out", "rows_rejected")}
+    totals = {k: sum(f.get(k, 0) for f in done) for k in ("rows_in", "rows_out", "rows_rejected", "rows_filtered")}
+    rules = {}
+    for rule in cfg.row_rules:
+        failed = sum(f.get("rule_failures", {}).get(rule["name"], 0) for f in done)
+        rules[rule["name"]] = {"action": rule["action"], "failed": failed}
     finished = datetime.datetime.now(datetime.timezone.utc)
     return {
         "run_id": ctx.run_id, "round": ctx.round,
@@ -24,7 +28,8 @@ def document(ctx, condition, event_count, done, published, rejected_uri, recover
         "mode": "ledger" if cfg.queue_url else "replay",
         "files": [{"uri": f["uri"], "bucket": f["bucket"], "key": f["key"], "etag": f["etag"],
                    "rows_in": f["rows_in"], "rows_out": f["rows_out"],
-                   "rows_rejected": f["rows_rejected"], "bytes": f["bytes"],
+                   "rows_rejected": f["rows_rejected"], "rows_filtered": f.get("rows_filtered", 0),
+                   "rule_failures": f.get("rule_failures", {}), "bytes": f["bytes"],
                    "status": f["status"], "reason": f["reason"]} for f in ctx.files],
         "objects_received": len(ctx.files),
         "files_processed": len(done),
@@ -32,6 +37,9 @@ def document(ctx, condition, event_count, done, published, rejected_uri, recover
         "files_quarantined": sum(1 for f in ctx.files if f["status"] == "quarantined"),
         "rows_in": totals["rows_in"], "rows_out": totals["rows_out"],
         "rows_rejected": totals["rows_rejected"],
+        # Rows the transform left out, and each row rule's failures (rejected or flagged).
+        "rows_filtered": totals["rows_filtered"],
+        "rule_failures": rules,
         # Counted from the staged files' footers, and checked against rows_in - rows_rejected.
         "rows_written": ctx.rows_written,
         "bytes_in": sum(f["bytes"] for f in done),
@@ -69,6 +77,9 @@ def combine(rounds):
         combined["messages_parked"] = [p for r in rounds for p in r["messages_parked"]]
         combined["rejected_records_path"] = [r["rejected_records_path"] for r in rounds
                                              if r["rejected_records_path"]] or None
+        combined["rule_failures"] = {name: {"action": rule["action"],
+                                            "failed": sum(r["rule_failures"][name]["failed"] for r in rounds)}
+                                     for name, rule in rounds[0]["rule_failures"].items()}
     return combined
 
 
@@ -87,10 +98,12 @@ def publish_metrics(ctx, stats):
               ("RowsRejected", stats["rows_rejected"], "Count"),
               ("RejectedRowsPercent", 100.0 * stats["rows_rejected"] / rows_in if rows_in else 0.0, "Percent"),
               ("FilesFailed", stats["files_failed"], "Count"),
-              ("FilesQuarantined", stats["files_quarantined"], "Count")]
+              ("FilesQuarantined", stats["files_quarantined"], "Count"),
+              ("RowsFiltered", stats.get("rows_filtered", 0), "Count")]
+    data = [{"MetricName": name, "Dimensions": dims, "Value": float(value), "Unit": unit} for name, value, unit in values]
+    data += [{"MetricName": "RuleFailures", "Dimensions": dims + [{"Name": "RuleName", "Value": name}],
+              "Value": float(rule["failed"]), "Unit": "Count"} for name, rule in stats.get("rule_failures", {}).items()]
     try:
-        ctx.client("cloudwatch").put_metric_data(Namespace=namespace, MetricData=[
-            {"MetricName": name, "Dimensions": dims, "Value": float(value), "Unit": unit}
-            for name, value, unit in values])
+        ctx.client("cloudwatch").put_metric_data(Namespace=namespace, MetricData=data)
     except Exception as err:  # reporting only
         log("metrics not published: %s" % err)
