@@ -223,3 +223,39 @@ def test_run_synthesizes_the_user_app_and_passes_every_acceptance_case(venv, use
     assert len(cases) == 6 and all(status == "ok" for status, _ in cases), out
     assert "ignored by the rule: elsewhere-orders/notes.json" in out, out
     assert (user_app / ".cdk-glue-pipeline" / "cdk.out" / "manifest.json").is_file()
+
+
+def test_run_on_a_users_own_files_shows_their_rows_rejects_and_rule_counts(venv, tmp_path_factory):
+    """`run --files`: a user's folder as the uploads, through their transform and rules."""
+    folder = tmp_path_factory.mktemp("user-files-app")
+    (folder / "app.py").write_text(textwrap.dedent("""\
+        import aws_cdk as cdk
+        from cdk_event_driven_glue_workflow import (
+            EventDrivenGlueWorkflow, InputFormat, RowRule, RuleAction, Transform)
+
+        app = cdk.App()
+        stack = cdk.Stack(app, "Shop")
+        EventDrivenGlueWorkflow(
+            stack, "Customers", input_prefix="customers/", input_format=InputFormat.CSV,
+            transform=Transform.sql("SELECT *, upper(trim(status)) AS status_uc FROM input WHERE status <> 'gone'"),
+            row_rules=[RowRule.matches("email", "@", name="Invalid email", action=RuleAction.FLAG),
+                       RowRule.not_null("amount", name="missing amount")])
+        app.synth()
+        """), encoding="utf-8")
+    (folder / "cdk.json").write_text(json.dumps({"app": "python app.py"}), encoding="utf-8")
+    data = folder / "data"
+    data.mkdir()
+    (data / "a.csv").write_text("id,name,email,amount,status\n1,ann,ann@x.com,10,active\n2,bob,bob,20,pending\n"
+                                "4,di,di@x.com,,active\n", encoding="utf-8")
+    (data / "b.csv").write_text("id,name,email,amount,status\n5,ed,ed@x.com,5,gone\n", encoding="utf-8")
+    result = run([str(venv / "bin" / "cdk-glue-pipeline"), "run", "--app", "python app.py", "--files", "data"],
+                 timeout=600, cwd=folder, env=user_env(venv))
+    out = result.stdout
+    assert "the table's first 2 of 2 rows:" in out, out
+    assert re.search(r"^    1(\.0)? \| ann \| ann@x\.com \| 10\.0 \| active \| ACTIVE \|  \|", out, flags=re.MULTILINE), out
+    assert re.search(r"^    2(\.0)? \| bob \| bob \| 20\.0 \| pending \| PENDING \| Invalid email \|", out,
+                     flags=re.MULTILINE), out
+    assert "rejected rows: 1" in out and "a.csv:?: rule missing amount failed (amount = null)" in out, out
+    assert "rows the transform filtered out: 1" in out
+    assert "rule Invalid email (FLAG): 1 row(s) failed" in out and "rule missing amount (REJECT): 1 row(s) failed" in out
+    assert "[FAILED]" not in out and "[ok] Customers: no uploaded version is left waiting" in out, out

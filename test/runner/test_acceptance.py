@@ -40,7 +40,9 @@ def right():
     burst = [upload(f"in/burst/{i}.json", "case 2: burst", i) for i in range(1, 5)]
     changed = upload("in/file-000.json", "case 3: changed re-upload of file-000", 0, version=1)
     runs = [run_stats(lone), run_stats(*burst[:2]), run_stats(*burst[2:]), run_stats(changed)]
-    table = [row for u in [lone, *burst, changed] for row in rows_of(u)]
+    # each run stamps its rows with its own ingestion time
+    table = (rows_of(lone, "t1") + [row for u in burst[:2] for row in rows_of(u, "t2")]
+             + [row for u in burst[2:] for row in rows_of(u, "t3")] + rows_of(changed, "t4"))
     return Outcome(name="P", uploads=[lone, *burst, changed], runs=runs, failures=[], table=table, batch_size=2)
 
 
@@ -171,3 +173,50 @@ def test_the_error_line_of_a_failed_run_is_its_exception():
               "INFO ShutdownHookManager: Shutdown hook called\n")
     assert error_line(stderr) == "botocore.exceptions.ParamValidationError: Parameter validation failed"
     assert error_line("") == "no output"
+
+
+# --- a pipeline that transforms its rows is judged per ingestion ---------------------------
+
+def cleaned(outcome, transform=lambda row: dict(row, name=row["name"].upper())):
+    """The outcome of a pipeline whose job changed every value it wrote."""
+    out = copy.deepcopy(outcome)
+    out.cleaned = True
+    out.table = [transform(row) for row in out.table]
+    return out
+
+
+def test_a_transformed_table_passes_when_each_version_is_one_ingestion(right):
+    assert set(statuses(cleaned(right)).values()) == {OK}
+
+
+def test_a_transformed_version_ingested_twice_fails(right):
+    twice = cleaned(right)
+    twice.table += [dict(row, _ingested_at="t2") for row in twice.table
+                    if row["_source_file"].endswith("in/burst/1.json")]
+    assert statuses(twice)["every uploaded version is ingested exactly once (transformed: one ingestion per version)"] \
+        == FAILED
+
+
+def test_a_transformed_reupload_with_one_ingestion_fails(right):
+    once = cleaned(right)
+    changed = once.uploads[-1]
+    once.table = [row for row in once.table if not (row["_source_file"] == changed.uri and row["id"] >= 10
+                                                    and row["id"] < 100)]
+    result = statuses(once)
+    assert result["a changed re-upload is processed again, the earlier version's rows kept"] == FAILED
+    assert result["every uploaded version is ingested exactly once (transformed: one ingestion per version)"] == FAILED
+
+
+def test_a_version_the_cleaning_filtered_away_entirely_is_taken_not_waiting(right):
+    out = cleaned(right)
+    gone = out.uploads[1]  # a burst file: every row filtered by the transform
+    out.table = [row for row in out.table if row["_source_file"] != gone.uri]
+    for run in out.runs:
+        for f in run["files"]:
+            if (f["key"], f["etag"]) == (gone.key, gone.etag):
+                f.update(rows_in=3, rows_out=0, rows_filtered=3, rows_rejected=0)
+    result = statuses(out)
+    assert result["no uploaded version is left waiting"] == OK
+    assert result["every uploaded version is ingested exactly once (transformed: one ingestion per version)"] == OK
+    out.ledger_left = 1
+    assert statuses(out)["no uploaded version is left waiting"] == FAILED

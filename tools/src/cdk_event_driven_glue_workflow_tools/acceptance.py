@@ -7,6 +7,11 @@ from the job's own row counts. The job's per-run stats say only which run took w
 object version (the burst's runs), and which versions were superseded before a run took
 them (an object overwritten before any run read it: its rows are not expected).
 
+A pipeline with a transform or row rules (``Outcome.cleaned``) writes other values than it
+reads, and may filter or reject rows on purpose: its table is then judged per ingestion, not
+per record. Every uploaded version must be one ingestion of its source file (one
+``_ingested_at`` among the file's rows), never two, with no more rows than the version holds.
+
 A case with nothing to check is ``not run``, with the reason; it is never ``ok``.
 """
 from __future__ import annotations
@@ -58,6 +63,8 @@ class Outcome:
     batch_size: int = 100
     input_format: str = "AUTO"
     csv: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Whether the job transforms or checks rows (a transform or row rules): judged per ingestion.
+    cleaned: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,8 +174,43 @@ def _expected(outcome: Outcome) -> dict[str, collections.Counter]:
     return expected
 
 
+def _ingestions(outcome: Outcome) -> dict[str, collections.Counter]:
+    """Per source URI, the table's rows per ingestion (``_ingested_at``)."""
+    out: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for row in outcome.table or []:
+        out[row.get("_source_file")][str(row.get("_ingested_at"))] += 1
+    return out
+
+
+def _versions(outcome: Outcome, source: str) -> list[Upload]:
+    """The uploaded versions of a source that must be one ingestion each: all but those
+    superseded, and those whose every row the cleaning filtered out or rejected (a run took
+    them, and no row of theirs could show it in the table)."""
+    skipped = _superseded(outcome) | _cleaned_away(outcome)
+    return [u for u in outcome.uploads if u.uri == source and (u.key, u.etag) not in skipped
+            and records(u, outcome.input_format, outcome.csv)]
+
+
+def _cleaned_away(outcome: Outcome) -> set[tuple[str, str]]:
+    """Versions a run took and wrote no row of, every one filtered or rejected (the runs' stats)."""
+    if not outcome.cleaned:
+        return set()
+    return {(f["key"], f.get("etag")) for run in outcome.runs for f in run.get("files", [])
+            if f.get("status") == "ok" and f.get("rows_out") == 0 and f.get("rows_in", 0) > 0
+            and f.get("rows_filtered", 0) + f.get("rows_rejected", 0) == f.get("rows_in")}
+
+
 def _in_table(outcome: Outcome, upload: Upload) -> tuple[int, int]:
-    """(records of this version found in the table, records it holds)."""
+    """(records of this version found in the table, records it holds).
+
+    For a cleaned pipeline: (1, 1) when its source has one ingestion per uploaded version
+    up to this one, else (0, 1)."""
+    if outcome.cleaned:
+        versions = _versions(outcome, upload.uri)
+        if upload not in versions:
+            return 0, 0
+        ingested = len(_ingestions(outcome).get(upload.uri, {}))
+        return (1 if ingested >= versions.index(upload) + 1 else 0), 1
     wanted = collections.Counter(fingerprint(r) for r in records(upload, outcome.input_format, outcome.csv))
     rows = _table_by_source(outcome).get(upload.uri, collections.Counter())
     found = sum(min(count, _matching(rows, fp)) for fp, count in wanted.items())
@@ -261,6 +303,8 @@ def _reupload(outcome: Outcome) -> Case:
 
 
 def _exactly_once(outcome: Outcome) -> Case:
+    if outcome.cleaned:
+        return _ingested_once(outcome)
     title = "the table holds every accepted record of every uploaded version exactly once"
     expected = _expected(outcome)
     if not any(expected.values()):
@@ -287,6 +331,31 @@ def _exactly_once(outcome: Outcome) -> Case:
                  f"{missing} missing, {unexpected} that no upload holds")
 
 
+def _ingested_once(outcome: Outcome) -> Case:
+    """A cleaned pipeline: each uploaded version is one ingestion of its file, none twice."""
+    title = "every uploaded version is ingested exactly once (transformed: one ingestion per version)"
+    sources = sorted({u.uri for u in outcome.uploads if _versions(outcome, u.uri)})
+    if not sources and not _cleaned_away(outcome):
+        return _case(outcome, title, NOT_RUN, "no uploaded version holds an accepted record")
+    missing_table = _table_missing(outcome, title)
+    if missing_table:
+        return missing_table
+    ingestions = _ingestions(outcome)
+    wrong = []
+    for source in sources:
+        versions = _versions(outcome, source)
+        found = ingestions.get(source, collections.Counter())
+        most = max(len(records(v, outcome.input_format, outcome.csv)) for v in versions)
+        if len(found) != len(versions) or any(count > most for count in found.values()):
+            wrong.append(f"{source.rsplit('/', 1)[-1]}: {len(found)} ingestion(s) of {len(versions)} version(s)")
+    unexpected = sorted(set(ingestions) - set(sources))
+    ok = not wrong and not unexpected
+    return _case(outcome, title, OK if ok else FAILED,
+                 f"{len(sources)} file(s), {len(outcome.table or [])} rows in the table"
+                 + (f"; wrong: {'; '.join(wrong)}" if wrong else "")
+                 + (f"; rows of files no upload holds: {', '.join(unexpected)}" if unexpected else ""))
+
+
 def _nothing_waiting(outcome: Outcome) -> Case:
     title = "no uploaded version is left waiting"
     if not outcome.uploads:
@@ -296,6 +365,7 @@ def _nothing_waiting(outcome: Outcome) -> Case:
         return missing_table
     quarantined = {(q["source_file"], q.get("etag")): q["reason"] for q in outcome.quarantined}
     skipped = _superseded(outcome)
+    cleaned_away = _cleaned_away(outcome)
     taken, parked, superseded, waiting = [], [], [], []
     for upload in outcome.uploads:
         found, held = _in_table(outcome, upload)
@@ -303,6 +373,8 @@ def _nothing_waiting(outcome: Outcome) -> Case:
             parked.append(f"{upload.key}: {quarantined[(upload.uri, upload.etag)]}")
         elif (upload.key, upload.etag) in skipped:
             superseded.append(upload.key)
+        elif (upload.key, upload.etag) in cleaned_away and outcome.ledger_left == 0:
+            taken.append(upload.key)  # every row filtered or rejected by the cleaning
         elif held > 0 and found == held:
             taken.append(upload.key)
         elif held == 0 and (upload.uri in outcome.rejected_sources or not upload.body.strip()):
