@@ -14,7 +14,8 @@ def tarball_names():
 def test_job_files_ship_in_the_package():
     names = tarball_names()
     assert "package/assets/glue/parquet_conversion_job.py" in names
-    for module in ("__init__", "run", "discover", "read", "publish", "commit", "stats", "transforms"):
+    for module in ("__init__", "run", "discover", "read", "publish", "commit", "stats", "columns", "transforms",
+                   "schema", "known_schema"):
         assert f"package/assets/glue/python/glue_ingest/{module}.py" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 

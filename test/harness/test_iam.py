@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from cdk_event_driven_glue_workflow_tools.localaws import (
-    Credentials,
+from cdk_event_driven_glue_workflow_tools.localaws import Credentials
+from cdk_event_driven_glue_workflow_tools.moto_patches import (
     SIGNATURE_PATCHES,
     patch_moto_to_verify_signed_user_agent,
 )
@@ -266,7 +266,7 @@ def test_cloudwatch_calls_are_authorized_as_cloudwatch_actions_only_with_the_pat
     """moto checks CloudWatch calls as monitoring:<Action> (the signing name); IAM's prefix
     is cloudwatch. As shipped, a policy AWS accepts is refused; with the patch it is not,
     and a policy without the action is still refused."""
-    from cdk_event_driven_glue_workflow_tools.localaws import (
+    from cdk_event_driven_glue_workflow_tools.moto_patches import (
         patch_moto_to_authorize_cloudwatch_calls_as_cloudwatch_actions as cloudwatch_prefix,
         patch_moto_to_check_only_the_action_of_a_call_without_a_resource as action_only)
 
@@ -289,7 +289,7 @@ def test_glue_catalog_calls_are_checked_on_the_catalog_database_and_table_arns(a
     """With the authorization patches (as every enforced job run has them), a Glue Data Catalog
     call needs the catalog, the database and the table, as AWS Glue checks them; another table
     of the same database, or a policy without the catalog, is refused."""
-    from cdk_event_driven_glue_workflow_tools.localaws import AUTHORIZATION_PATCHES
+    from cdk_event_driven_glue_workflow_tools.moto_patches import AUTHORIZATION_PATCHES
 
     aws.relax_iam()
     glue = aws.client("glue")

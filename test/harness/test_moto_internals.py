@@ -13,8 +13,8 @@ import re
 
 import moto
 import pytest
-from cdk_event_driven_glue_workflow_tools import localaws
-from cdk_event_driven_glue_workflow_tools.localaws import ALL_PATCHES, PROVEN_MOTO_VERSION, MotoInternalsChanged
+from cdk_event_driven_glue_workflow_tools import moto_patches
+from cdk_event_driven_glue_workflow_tools.moto_patches import ALL_PATCHES, PROVEN_MOTO_VERSION, MotoInternalsChanged
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -56,7 +56,7 @@ def test_each_patch_installs_and_undoes_on_the_proven_moto(patch):
 
 def test_the_installed_moto_is_the_proven_one():
     assert moto.__version__ == PROVEN_MOTO_VERSION, (
-        f"moto {moto.__version__} is installed, the patches in localaws.py are proven on {PROVEN_MOTO_VERSION}: "
+        f"moto {moto.__version__} is installed, the patches in moto_patches.py are proven on {PROVEN_MOTO_VERSION}: "
         "run the suite on the new version and move PROVEN_MOTO_VERSION with it (make upgrade)")
 
 
@@ -69,7 +69,7 @@ def test_a_lost_instance_attribute_is_named_not_denied(monkeypatch):
     """The SQS batch rename relies on moto's IAMRequest keeping the action in ``_action``."""
     from moto.iam.access_control import IAMRequest
 
-    undo = localaws.patch_moto_to_authorize_sqs_batch_calls_by_their_iam_action()
+    undo = moto_patches.patch_moto_to_authorize_sqs_batch_calls_by_their_iam_action()
     try:
         request = IAMRequest.__new__(IAMRequest)  # without the attribute moto's __init__ sets
         with pytest.raises(MotoInternalsChanged, match=r"IAMRequest\._action"):

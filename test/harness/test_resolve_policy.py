@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from cdk_event_driven_glue_workflow_tools.localaws import resolve_policy
+from cdk_event_driven_glue_workflow_tools.policy import resolve_policy
 from harness_fixtures import running_local_aws
 
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from cdk_event_driven_glue_workflow_tools.localaws import GLUE_TABLE_OPTIMIZERS
+from cdk_event_driven_glue_workflow_tools.moto_patches import GLUE_TABLE_OPTIMIZERS
 from glue_ingest.faults import SimulatedCrash
 from job_helpers import jsonl, run_job
 

@@ -8,9 +8,11 @@ the classpath lacks it, through Spark's JSON functions; every behaviour test run
 import json
 
 import pytest
+from glue_ingest import known_schema
 from glue_ingest import probe as probes
 from glue_ingest import read as read_phase
 from glue_ingest import transforms as pt
+from glue_ingest.schema import added_nested_fields, hive_to_spark, widens_nested
 from job_helpers import jsonl, run_job
 from pyspark.sql import types as T
 
@@ -19,7 +21,7 @@ from pyspark.sql import types as T
 def key_check(request, spark, monkeypatch):
     """Which key check the job uses: the JVM helper, or the fallback without it."""
     if request.param == "spark-json-functions":
-        monkeypatch.setattr(pt, "JVM_KEY_CHECK", "io.github.cdk_event_driven_glue_workflow.ingest.Missing")
+        monkeypatch.setattr(known_schema, "JVM_KEY_CHECK", "io.github.cdk_event_driven_glue_workflow.ingest.Missing")
     assert read_phase.jvm_key_check(spark) is (request.param == "jvm-helper")
     return request.param
 
@@ -140,15 +142,15 @@ SCHEMA = T.StructType([
     ("struct<w:bigint,h:bigint>", "struct<w:bigint>", None),
 ])
 def test_added_nested_fields_are_additions_only(old, new, expected):
-    found = pt.added_nested_fields(pt.hive_to_spark(old), pt.hive_to_spark(new), ("c",))
+    found = added_nested_fields(hive_to_spark(old), hive_to_spark(new), ("c",))
     assert (None if found is None else [(path, t.simpleString()) for path, t in found]) == expected
-    assert pt.widens_nested(old, new) is bool(expected)
+    assert widens_nested(old, new) is bool(expected)
 
 
 def test_the_key_spec_counts_utf16_units_and_nests_structs_and_arrays_of_structs():
-    assert pt.key_spec(SCHEMA) == "1:a4:dims{1:w}5:items{3:sku}1:m4:café5:𝔘nit"
+    assert known_schema.key_spec(SCHEMA) == "1:a4:dims{1:w}5:items{3:sku}1:m4:café5:𝔘nit"
     deep = T.StructType([T.StructField("x", T.ArrayType(T.ArrayType(T.StructType([T.StructField("y", T.LongType())]))))])
-    assert pt.key_spec(deep) == "1:x{1:y}"
+    assert known_schema.key_spec(deep) == "1:x{1:y}"
 
 
 @pytest.mark.parametrize("line,expected", [
@@ -177,7 +179,7 @@ def test_the_key_spec_counts_utf16_units_and_nests_structs_and_arrays_of_structs
 ])
 def test_the_jvm_helper_finds_the_first_key_the_schema_lacks(spark, line, expected):
     helper = spark.sparkContext._jvm.io.github.cdk_event_driven_glue_workflow.ingest.JsonKeys
-    assert helper.firstUnknownKey(pt.key_spec(SCHEMA), line) == expected
+    assert helper.firstUnknownKey(known_schema.key_spec(SCHEMA), line) == expected
 
 
 def test_the_jvm_helper_and_the_spark_functions_agree_on_every_line(spark):
@@ -185,14 +187,14 @@ def test_the_jvm_helper_and_the_spark_functions_agree_on_every_line(spark):
     lines = ['{"a": 1}', '{"a": 1, "b": 2}', '{"dims": {"w": 1, "h": 2}}', '{"items": [{"sku": "x", "qty": 1}]}',
              '{"m": {"k": 1}}', '{"café": "x"}', None]
     df = spark.createDataFrame([(line,) for line in lines], "value string")
-    jvm = [r["__unknown"] for r in pt.with_unknown_keys(df, SCHEMA, True)[0].collect()]
-    fallback = [r["__unknown"] for r in pt.with_unknown_keys(df, SCHEMA, False)[0].collect()]
+    jvm = [r["__unknown"] for r in known_schema.with_unknown_keys(df, SCHEMA, True)[0].collect()]
+    fallback = [r["__unknown"] for r in known_schema.with_unknown_keys(df, SCHEMA, False)[0].collect()]
     assert jvm == ["", ".b", ".dims.h", ".items[].qty", "", "", ""]
     assert [found[0] if found else "" for found in fallback] == jvm
 
 
 def test_without_the_helper_on_the_classpath_the_job_says_so_and_falls_back(spark, monkeypatch, capsys):
-    monkeypatch.setattr(pt, "JVM_KEY_CHECK", "io.github.cdk_event_driven_glue_workflow.ingest.Missing")
+    monkeypatch.setattr(known_schema, "JVM_KEY_CHECK", "io.github.cdk_event_driven_glue_workflow.ingest.Missing")
     assert read_phase.jvm_key_check(spark) is False
     assert "is not on the classpath" in capsys.readouterr().out
     monkeypatch.undo()
@@ -229,7 +231,7 @@ def test_the_sample_schema_matches_sparks_inference(spark):
              '{"id": 2, "dims": {"h": 2}, "tags": ["a"], "price": 2.5, "flag": true, "note": null}',
              'not json', '[1, 2]']
     inferred = spark.read.json(spark.sparkContext.parallelize(lines[:2], 1)).schema
-    assert pt.sample_schema(lines).simpleString() == inferred.simpleString()
+    assert known_schema.sample_schema(lines).simpleString() == inferred.simpleString()
 
 
 def test_lines_that_are_json_but_not_objects_are_rejected_not_lost(spark, lake, aws, key_check):

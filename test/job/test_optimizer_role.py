@@ -13,7 +13,7 @@ from aws_cdk import App, Stack
 
 from cdk_event_driven_glue_workflow import EventDrivenGlueWorkflow, TableFormat
 from cdk_event_driven_glue_workflow_tools import sparkconf
-from cdk_event_driven_glue_workflow_tools.localaws import resolve_policy, without_conditions
+from cdk_event_driven_glue_workflow_tools.policy import resolve_policy, without_conditions
 from job_helpers import jsonl, run_job
 
 pytestmark = pytest.mark.parametrize("table_format", ["ICEBERG"], indirect=True)

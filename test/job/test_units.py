@@ -7,6 +7,7 @@ from glue_ingest.storage import Storage
 from glue_ingest.commit import StateStore
 from glue_ingest import probe
 from glue_ingest import transforms as pt
+from glue_ingest.schema import spark_to_hive_type
 
 
 def test_glue_style_arguments_are_parsed():
@@ -70,7 +71,7 @@ def test_spark_to_hive_types():
         T.StructField("a", T.ArrayType(T.StructType([T.StructField("x", T.LongType())]))),
         T.StructField("d", T.DecimalType(10, 2)), T.StructField("t", T.TimestampType()),
         T.StructField("m", T.MapType(T.StringType(), T.DoubleType()))])
-    assert pt.spark_to_hive_type(schema) == (
+    assert spark_to_hive_type(schema) == (
         "struct<a:array<struct<x:bigint>>,d:decimal(10,2),t:timestamp,m:map<string,double>>")
 
 

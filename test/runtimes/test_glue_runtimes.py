@@ -26,7 +26,7 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_glue as glue
 
 from cdk_event_driven_glue_workflow import EventDrivenGlueWorkflow, TableFormat
-from cdk_event_driven_glue_workflow_tools import localaws, runtimes, template, venvs
+from cdk_event_driven_glue_workflow_tools import moto_patches, runtimes, template, venvs
 from cdk_event_driven_glue_workflow_tools.launcher import Assembly
 from cdk_event_driven_glue_workflow_tools.runner import Arrival, LocalPipeline, deploy, object_created_event
 from harness_fixtures import local_aws  # noqa: F401  (fixture)
@@ -128,7 +128,7 @@ def test_iceberg_round_with_the_optimizers_on(version, tmp_path, local_aws):  # 
     assert (summary["files_processed"], summary["rows_out"]) == (1, 2)
     assert parquet_rows(lp, tmp_path, "id, qty") == [(1, 5), (2, 7)]  # the snapshot's data files
     database, table = lp.args["database_name"], lp.args["table_name"]
-    optimizers = {k[-1]: v for k, v in localaws.GLUE_TABLE_OPTIMIZERS.items() if k[3:5] == (database, table)}
+    optimizers = {k[-1]: v for k, v in moto_patches.GLUE_TABLE_OPTIMIZERS.items() if k[3:5] == (database, table)}
     assert sorted(optimizers) == ["compaction", "orphan_file_deletion", "retention"]
     assert optimizers["retention"]["retentionConfiguration"] == {"icebergConfiguration": {
         "snapshotRetentionPeriodInDays": 5, "numberOfSnapshotsToRetain": 1, "cleanExpiredFiles": True}}

@@ -8,8 +8,9 @@ The console script ``cdk-glue-pipeline`` (``cli``) has two commands:
 - ``cdk-glue-pipeline run --app "python app.py"``: synthesizes the app and replays a trace
   through each pipeline's real rule pattern, batching and job (``runner``): the job is
   launched from the cloud assembly as Glue stages it (``launcher``), against S3, SQS and
-  Glue over HTTP on 127.0.0.1 (``localaws``, moto's server, IAM enforced) with local
-  Spark 3.5 reading ``s3://`` through S3A (``sparkconf``).
+  Glue over HTTP on 127.0.0.1 (``localaws``, moto's server, IAM enforced under the role
+  policies ``policy`` resolves from the template, with the test-only patches of
+  ``moto_patches``) with local Spark 3.5 reading ``s3://`` through S3A (``sparkconf``).
 
 ``template`` reads a synthesized template; ``scenario`` holds traces and sample data.
 """

@@ -44,7 +44,8 @@ from typing import Any
 
 from . import acceptance, batching, runtimes, scenario, sparkconf, template, venvs
 from .launcher import Assembly, GlueLauncher, glue_spark_conf, local_endpoint_conf
-from .localaws import Credentials, LocalAws, resolve_policy, without_conditions
+from .localaws import Credentials, LocalAws
+from .policy import resolve_policy, without_conditions
 
 
 @dataclasses.dataclass

@@ -10,7 +10,10 @@ Modules, one concern each:
 - ``args``: the job arguments Glue passes, parsed into a ``Config``;
 - ``context``: the state the phases of one run share;
 - ``faults``: the fault-injection points (tests only; no-ops in production);
-- ``events``, ``uris``, ``probe``, ``transforms``: pure functions;
+- ``events``, ``uris``, ``probe``: pure functions;
+- ``columns``, ``transforms``, ``schema``, ``known_schema``: pure Spark functions: the
+  names of the added columns, the row transforms, the column types, and reading
+  JSON Lines with the table's schema;
 - ``storage``, ``ledger``, ``catalog``: the thin I/O layer (boto3);
 - ``discover``, ``read``, ``publish``, ``commit``, ``stats``: the phases of a run;
 - ``run``: runs the phases in order.

@@ -64,7 +64,7 @@ def _split_partitions(text):
 
 def _column_types(text):
     """``--column_types``: a JSON object of column names to Hive types, keyed here in lower case."""
-    from .transforms import DECLARABLE_TYPE
+    from .schema import DECLARABLE_TYPE
 
     if not text or text == "true":
         return {}

@@ -1,7 +1,7 @@
 """Glue Data Catalog maintenance of the output table, through boto3."""
 from urllib.parse import unquote
 
-from .transforms import widens_nested
+from .schema import widens_nested
 
 
 class Catalog:

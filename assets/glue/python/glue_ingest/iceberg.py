@@ -14,8 +14,8 @@ visible then). Readers see a whole round or nothing.
 import json
 import re
 
-from . import transforms as pt
 from .context import log
+from .schema import added_nested_fields, spark_to_hive_type
 
 RUN_ID = "cdk-edgw.run-id"
 SOURCES = "cdk-edgw.sources"
@@ -68,7 +68,7 @@ class IcebergTable:
         """{lower-case column name: hive type} of the table, {} if none."""
         if not self.exists():
             return {}
-        return {f.name.lower(): pt.spark_to_hive_type(f.dataType) for f in self.spark.table(self.ident).schema.fields}
+        return {f.name.lower(): spark_to_hive_type(f.dataType) for f in self.spark.table(self.ident).schema.fields}
 
     def committed_runs(self, run_ids):
         """The ids among ``run_ids`` that have a snapshot in the table."""
@@ -102,7 +102,7 @@ class IcebergTable:
             if before is not None:
                 # A struct column gains the fields a batch added to it (Iceberg adds nested
                 # columns by path: dims.depth, items.element.qty).
-                added += pt.added_nested_fields(before.dataType, field.dataType, (before.name,)) or []
+                added += added_nested_fields(before.dataType, field.dataType, (before.name,)) or []
         if added:
             self.spark.sql("ALTER TABLE %s ADD COLUMNS (%s)" % (self.ident, ", ".join(
                 "%s %s" % (".".join("`%s`" % part.replace("`", "``") for part in path), data_type.simpleString())

@@ -3,6 +3,8 @@ prefix; the staged files are then copied to the table location, each destination
 recorded (write-ahead) before its copy; then the catalog learns the new columns
 and partitions."""
 from . import transforms as pt
+from .columns import data_columns
+from .schema import spark_to_hive_type, widens_nested
 from .uris import join_uri
 
 
@@ -14,7 +16,7 @@ def data_root(ctx):
 def stage_output(ctx, df, total_bytes):
     """Spark writes the accepted rows as Parquet under the run's staging."""
     cfg = ctx.cfg
-    data_cols = pt.data_columns(df)
+    data_cols = data_columns(df)
     constants = {}
     # An Iceberg table partitions by its own spec when rows are appended; staging is flat.
     partitions = [] if cfg.iceberg else cfg.partition_columns
@@ -69,7 +71,7 @@ def publish(ctx):
 def update_catalog(ctx, published):
     """The table learns new columns and partitions (or the state's schema file, without a catalog)."""
     cfg = ctx.cfg
-    columns = [(f.name, pt.spark_to_hive_type(f.dataType)) for f in ctx.out_schema.fields]
+    columns = [(f.name, spark_to_hive_type(f.dataType)) for f in ctx.out_schema.fields]
     if ctx.catalog:
         ctx.catalog.ensure_table(columns)
         dirs = set()
@@ -86,7 +88,7 @@ def update_catalog(ctx, published):
     partition_lower = {p.lower() for p in cfg.partition_columns}
     for name, hive_type in columns:
         key = name.lower()
-        if key not in partition_lower and (key not in current or pt.widens_nested(current[key], hive_type)):
+        if key not in partition_lower and (key not in current or widens_nested(current[key], hive_type)):
             current[key] = hive_type
     ctx.storage.write_json(uri, current)
 

@@ -20,10 +20,13 @@ Two ways to read:
 import json
 import re
 
+from . import known_schema
 from . import probe as probes
 from . import transforms as pt
+from .columns import CORRUPT_COLUMN, REASON_COLUMN, SOURCE_COLUMN
 from .context import log, parallel
 from .publish import data_root as publish_data_root
+from .schema import apply_declared_types, csv_read_types, normalize_types, resolve_type_conflicts
 from .uris import hadoop_safe, join_uri
 
 #: Spark error texts that mean the file's content, not the run, is at fault.
@@ -140,13 +143,13 @@ def read_group(ctx, gkey, recs):
     paths = _paths(ctx, recs)
     if gkey[0] == "JSON":
         reader = (spark.read.option("mode", "PERMISSIVE")
-                  .option("columnNameOfCorruptRecord", pt.CORRUPT_COLUMN)
+                  .option("columnNameOfCorruptRecord", CORRUPT_COLUMN)
                   .option("multiLine", "true" if gkey[1] else "false"))
         df = reader.json(paths)
         fmt = "JSON"
         # JSON inference adds the corrupt-record column only if some record
         # of these files is malformed: without it, no row can be rejected.
-        clean = pt.CORRUPT_COLUMN not in df.columns
+        clean = CORRUPT_COLUMN not in df.columns
     else:
         csv = ctx.cfg.csv
         base = (spark.read.option("header", "true" if csv["header"] else "false")
@@ -155,11 +158,11 @@ def read_group(ctx, gkey, recs):
                 .option("encoding", csv["encoding"]))
         inferred = base.option("inferSchema", "true").csv(paths).schema
         header = list(gkey[1]) if csv["header"] else [f.name for f in inferred.fields]
-        schema = pt.csv_read_types(pt.csv_schema_with_corrupt(inferred, header), ctx.cfg.column_types,
-                                   ctx.cfg.partition_columns)
+        schema = csv_read_types(pt.csv_schema_with_corrupt(inferred, header), ctx.cfg.column_types,
+                                ctx.cfg.partition_columns)
         df = (base.schema(schema).option("enforceSchema", "true")
               .option("mode", "PERMISSIVE")
-              .option("columnNameOfCorruptRecord", pt.CORRUPT_COLUMN).csv(paths))
+              .option("columnNameOfCorruptRecord", CORRUPT_COLUMN).csv(paths))
         fmt = "CSV"
         clean = False
     df = pt.with_source_file(df, _source_map(ctx, recs))
@@ -180,9 +183,9 @@ def load(ctx, groups, table_types, allow_fast=True):
     df = pt.union_all([frame for frame, _ in read])
     if df is None:
         return Outcome(), []
-    df = pt.normalize_types(df)
-    df, declared = pt.apply_declared_types(df, ctx.cfg.column_types)
-    df, conflicts = pt.resolve_type_conflicts(df, table_types, ctx.cfg.partition_columns)
+    df = normalize_types(df)
+    df, declared = apply_declared_types(df, ctx.cfg.column_types)
+    df, conflicts = resolve_type_conflicts(df, table_types, ctx.cfg.partition_columns)
     total_bytes = sum(r["bytes"] for recs in groups.values() for r in recs)
     if allow_fast and not conflicts and not declared and all(clean for _, clean in read):
         recs = [r for v in groups.values() for r in v]
@@ -191,7 +194,7 @@ def load(ctx, groups, table_types, allow_fast=True):
         ctx.read_path = "fast"
         counts = metrics()["rows"]
         return Outcome(staged=True, rejected=[]), [
-            {pt.SOURCE_COLUMN: r["uri"], "rows_in": n, "rows_rejected": 0} for r, n in zip(recs, counts) if n]
+            {SOURCE_COLUMN: r["uri"], "rows_in": n, "rows_rejected": 0} for r, n in zip(recs, counts) if n]
     ctx.read_path = "checked"
     df = df.persist()
     ctx.loaded_bytes = total_bytes
@@ -207,19 +210,19 @@ def jvm_key_check(spark):
     """Whether the JVM key check is on the job's classpath (the construct ships it on
     --extra-jars); without it, keys are checked with Spark's JSON functions (slower)."""
     cache = getattr(spark, "_glue_ingest_jvm_key_check", None)
-    if cache is None or cache[0] != pt.JVM_KEY_CHECK:
+    if cache is None or cache[0] != known_schema.JVM_KEY_CHECK:
         from pyspark.sql import functions as F
         from pyspark.sql import types as T
 
         try:
             # Analysis alone loads the class and finds the method: no Spark job runs.
             probe = spark.range(1).select(F.lit("{}").alias("value"))
-            pt.with_unknown_keys(probe, T.StructType([]), True)[0].schema
-            cache = (pt.JVM_KEY_CHECK, True)
+            known_schema.with_unknown_keys(probe, T.StructType([]), True)[0].schema
+            cache = (known_schema.JVM_KEY_CHECK, True)
         except Exception as err:  # the class or its method is missing
             log("the JVM key check %s is not on the classpath (%s): checking keys with "
-                "Spark's JSON functions" % (pt.JVM_KEY_CHECK, str(err).strip().splitlines()[0][:200]))
-            cache = (pt.JVM_KEY_CHECK, False)
+                "Spark's JSON functions" % (known_schema.JVM_KEY_CHECK, str(err).strip().splitlines()[0][:200]))
+            cache = (known_schema.JVM_KEY_CHECK, False)
         spark._glue_ingest_jvm_key_check = cache
     return cache[1]
 
@@ -233,7 +236,7 @@ def _sample_schema(recs):
     """The schema inferred from the first sampled lines of every file (on the driver)."""
     per_file = max(5, SAMPLE_LINES // max(1, len(recs)))
     lines = [line for r in recs for line in r.get("sample_lines", [])[:per_file]]
-    return pt.sample_schema(lines) if lines else None
+    return known_schema.sample_schema(lines) if lines else None
 
 
 def read_known(ctx, recs, schema):
@@ -244,10 +247,10 @@ def read_known(ctx, recs, schema):
 
     spark = ctx.spark
     uris = [r["uri"] for r in recs]
-    parsed = pt.parse_json_lines(spark.read.text(_paths(ctx, recs)), schema)
+    parsed = known_schema.parse_json_lines(spark.read.text(_paths(ctx, recs)), schema)
     record = F.col("__row").isNotNull()                     # not a whitespace-only line
-    bad = F.col("__row.%s" % pt.CORRUPT_COLUMN).isNotNull()
-    parsed, unknown_paths = pt.with_unknown_keys(parsed, schema, jvm_key_check(spark))
+    bad = F.col("__row.%s" % CORRUPT_COLUMN).isNotNull()
+    parsed, unknown_paths = known_schema.with_unknown_keys(parsed, schema, jvm_key_check(spark))
     # The raw line is not needed past the key check (rejected lines are fetched again),
     # so it is not carried through the observation and the filter.
     observed, read_metrics = _observe_rows(ctx, parsed.select("__row", "__unknown"), recs, counted=record, extra=(
@@ -255,9 +258,9 @@ def read_known(ctx, recs, schema):
         unknown_paths.alias("unknown")))
     accepted = observed.filter(record & ~bad).select(
         *[F.col("__row.`%s`" % f.name).alias(f.name) for f in schema.fields],
-        F.element_at(F.array(*[F.lit(u) for u in uris]), F.col("__idx") + 1).alias(pt.SOURCE_COLUMN),
-        F.lit(None).cast("string").alias(pt.CORRUPT_COLUMN),
-        F.lit(None).cast("string").alias(pt.REASON_COLUMN))
+        F.element_at(F.array(*[F.lit(u) for u in uris]), F.col("__idx") + 1).alias(SOURCE_COLUMN),
+        F.lit(None).cast("string").alias(CORRUPT_COLUMN),
+        F.lit(None).cast("string").alias(REASON_COLUMN))
     total_bytes = sum(r["bytes"] for r in recs)
     publish.stage_output(ctx, accepted, total_bytes)
     metrics = read_metrics()
@@ -268,14 +271,14 @@ def read_known(ctx, recs, schema):
         return None
     per_file = metrics["rows"]
     rejected_per_file = _histogram(metrics["bad"], len(recs))
-    counts = [{pt.SOURCE_COLUMN: uris[i], "rows_in": per_file[i], "rows_rejected": rejected_per_file[i]}
+    counts = [{SOURCE_COLUMN: uris[i], "rows_in": per_file[i], "rows_rejected": rejected_per_file[i]}
               for i in range(len(recs)) if per_file[i]]
     rejected = []
     with_rejects = [i for i in range(len(recs)) if rejected_per_file[i]]
     if with_rejects:
         index = pt.input_index([ctx.storage.spark_path(r["read_uri"]) for r in recs])
-        again = pt.parse_json_lines(spark.read.text(_paths(ctx, [recs[i] for i in with_rejects]))
-                                    .withColumn("__idx", index), schema)
+        again = known_schema.parse_json_lines(spark.read.text(_paths(ctx, [recs[i] for i in with_rejects]))
+                                              .withColumn("__idx", index), schema)
         for row in again.filter(bad).select("value", "__idx").collect():
             rejected.append({"source_file": uris[row["__idx"]], "raw_record": row["value"],
                              "reason": pt.reject_reason(row["value"], schema)})
@@ -293,13 +296,13 @@ def _read_json_lines_with_table_types(ctx, recs, table_types):
     read takes the batch then).
     """
     partitions = [] if ctx.cfg.iceberg else ctx.cfg.partition_columns
-    schema = pt.known_read_schema(table_types, _sample_schema(recs), partitions)
+    schema = known_schema.known_read_schema(table_types, _sample_schema(recs), partitions)
     if schema is not None:
         outcome = read_known(ctx, recs, schema)
         if outcome is not None:
             return outcome
     inferred = ctx.spark.read.option("mode", "PERMISSIVE").json(_paths(ctx, recs)).schema
-    schema = pt.evolved_read_schema(table_types, inferred, partitions)
+    schema = known_schema.evolved_read_schema(table_types, inferred, partitions)
     if schema is None:
         return None
     return read_known(ctx, recs, schema)
@@ -417,9 +420,9 @@ def account(ctx, counts):
     """
     by_uri = {rec["uri"]: rec for rec in ctx.todo()}
     for row in counts:
-        rec = by_uri.get(row[pt.SOURCE_COLUMN])
+        rec = by_uri.get(row[SOURCE_COLUMN])
         if rec is None:
-            raise RuntimeError("rows from unexpected input %s" % row[pt.SOURCE_COLUMN])
+            raise RuntimeError("rows from unexpected input %s" % row[SOURCE_COLUMN])
         rec["rows_in"] += int(row["rows_in"])
         rec["rows_rejected"] += int(row["rows_rejected"] or 0)
     for rec in ctx.files:
