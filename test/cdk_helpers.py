@@ -80,7 +80,7 @@ def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
 
 def s3_object_created_event(bucket: str, key: str, etag: str = "d41d8cd98f00b204e9800998ecf8427e") -> dict[str, Any]:
     """An S3 "Object Created" event as S3 sends it to EventBridge (the runner's builder)."""
-    from cdk_event_driven_glue_workflow_tools.runner import object_created_event
+    from cdk_event_driven_glue_workflow_tools.local_pipeline import object_created_event
 
     return object_created_event(bucket, key, 5, etag, region=REGION, account=ACCOUNT)
 

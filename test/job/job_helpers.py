@@ -150,7 +150,7 @@ def jsonl(rows):
 
 def eb_event(obj, event_id="e-1"):
     """S3 EventBridge 'Object Created' event as the rule sends it to SQS (the runner's builder)."""
-    from cdk_event_driven_glue_workflow_tools.runner import object_created_event
+    from cdk_event_driven_glue_workflow_tools.local_pipeline import object_created_event
 
     return json.dumps(object_created_event(obj["bucket"], obj["key"], obj["size"], obj["etag"],
                                            account="111122223333", event_id=event_id))

@@ -111,9 +111,10 @@ def test_a_non_empty_file_that_yields_no_rows_is_failed_not_ok(spark, lake, monk
     from glue_ingest import read
 
     obj = lake.put("in/a.json", jsonl([{"id": 1}]))
-    account = read.account
-    # The read yields nothing for the file, as Spark's listing did for `_x.json`.
-    monkeypatch.setattr(read, "account", lambda ctx, counts: account(ctx, []))
+    # The read yields nothing for the file (no row, no count), as Spark's listing did for
+    # `_x.json`. (A read that wrote a row it did not count fails the reconciliation instead:
+    # test_reconciliation.py.)
+    monkeypatch.setattr(read, "read_all", lambda ctx, table_types: (read.Outcome(), []))
     stats = run_job(spark, lake.args(input_files=obj["uri"]))
     [f] = stats["files"]
     assert (f["status"], f["rows_in"]) == ("failed", 0)

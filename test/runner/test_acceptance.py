@@ -151,22 +151,22 @@ def test_a_table_that_cannot_be_read_is_reported_not_raised(monkeypatch, capsys)
     """An Iceberg pipeline whose runs all failed has no table: the runner says so and goes on."""
     from types import SimpleNamespace
 
-    from cdk_event_driven_glue_workflow_tools import runner
+    from cdk_event_driven_glue_workflow_tools import readback
 
     def missing(lp, holder):
         raise RuntimeError("[TABLE_OR_VIEW_NOT_FOUND] The table or view `glue_catalog`.`db`.`orders` cannot be found.")
 
-    monkeypatch.setattr(runner, "read_table", missing)
+    monkeypatch.setattr(readback, "read_table", missing)
     lp = SimpleNamespace(args={"table_format": "ICEBERG", "database_name": "db", "table_name": "orders"},
                          pipeline=SimpleNamespace(name="Orders"))
-    tables = runner.query([lp])
+    tables = readback.query([lp])
     rows, reason = tables["Orders"]
     assert rows is None and reason.startswith("[TABLE_OR_VIEW_NOT_FOUND]")
     assert "Orders: table db.orders (ICEBERG) could not be read: [TABLE_OR_VIEW_NOT_FOUND]" in capsys.readouterr().out
 
 
 def test_the_error_line_of_a_failed_run_is_its_exception():
-    from cdk_event_driven_glue_workflow_tools.runner import error_line
+    from cdk_event_driven_glue_workflow_tools.local_pipeline import error_line
 
     stderr = ("Ivy Default Cache set to: /x\n:: resolution report ::\nTraceback (most recent call last):\n"
               '  File "x.py", line 1\nbotocore.exceptions.ParamValidationError: Parameter validation failed\n'

@@ -26,7 +26,8 @@ import duckdb
 import pytest
 
 from cdk_event_driven_glue_workflow_tools import template
-from cdk_event_driven_glue_workflow_tools.runner import Arrival, LocalPipeline, deploy, object_created_event, synth
+from cdk_event_driven_glue_workflow_tools.local_pipeline import Arrival, LocalPipeline, deploy, object_created_event
+from cdk_event_driven_glue_workflow_tools.runner import synth
 from harness_fixtures import local_aws  # noqa: F401  (fixture)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

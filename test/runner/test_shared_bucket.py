@@ -24,7 +24,7 @@ from aws_cdk import aws_s3 as s3
 from cdk_event_driven_glue_workflow import EventDrivenGlueWorkflow, TableFormat
 from cdk_event_driven_glue_workflow_tools import template
 from cdk_event_driven_glue_workflow_tools.launcher import Assembly
-from cdk_event_driven_glue_workflow_tools.runner import Arrival, LocalPipeline, deploy, object_created_event
+from cdk_event_driven_glue_workflow_tools.local_pipeline import Arrival, LocalPipeline, deploy, object_created_event
 from harness_fixtures import local_aws  # noqa: F401  (fixture)
 
 KEY = "landing/orders/2026-12-06.json"

@@ -28,7 +28,7 @@ from aws_cdk import aws_glue as glue
 from cdk_event_driven_glue_workflow import EventDrivenGlueWorkflow, TableFormat
 from cdk_event_driven_glue_workflow_tools import moto_patches, runtimes, template, venvs
 from cdk_event_driven_glue_workflow_tools.launcher import Assembly
-from cdk_event_driven_glue_workflow_tools.runner import Arrival, LocalPipeline, deploy, object_created_event
+from cdk_event_driven_glue_workflow_tools.local_pipeline import Arrival, LocalPipeline, deploy, object_created_event
 from harness_fixtures import local_aws  # noqa: F401  (fixture)
 
 VERSIONS = list(runtimes.RUNTIMES)

@@ -29,7 +29,7 @@ from cdk_event_driven_glue_workflow import EventDrivenGlueWorkflow
 from cdk_event_driven_glue_workflow_tools import template
 from cdk_event_driven_glue_workflow_tools.launcher import Assembly
 from cdk_event_driven_glue_workflow_tools.policy import resolve_policy, without_conditions
-from cdk_event_driven_glue_workflow_tools.runner import Arrival, LocalPipeline, object_created_event
+from cdk_event_driven_glue_workflow_tools.local_pipeline import Arrival, LocalPipeline, object_created_event
 from harness_fixtures import local_aws  # noqa: F401  (fixture)
 
 PREFIX = "in/"

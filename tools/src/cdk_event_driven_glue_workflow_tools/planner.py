@@ -23,7 +23,6 @@ import argparse
 import dataclasses
 import math
 import pathlib
-import statistics
 import sys
 from typing import Sequence
 

@@ -16,13 +16,6 @@ from typing import Any
 
 from .localaws import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 
-_PSEUDO_DEFAULTS = {
-    "AWS::Partition": "aws",
-    "AWS::Region": DEFAULT_REGION,
-    "AWS::AccountId": DEFAULT_ACCOUNT_ID,
-    "AWS::URLSuffix": "amazonaws.com",
-}
-
 # Attributes that follow from a resource's physical name, the way AWS forms them. Each
 # function gets (ref_value, pseudo) where ref_value is names[logical_id] (what Ref returns).
 _DERIVED_ATTRIBUTES: dict[str, dict[str, Callable[[str, dict[str, str]], str]]] = {

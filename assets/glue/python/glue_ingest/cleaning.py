@@ -22,7 +22,8 @@ import json
 
 from pyspark.sql import functions as F
 
-from . import transforms as pt
+from .columns import CORRUPT_COLUMN, REASON_COLUMN, SOURCE_COLUMN
+from .schema import normalize_types, resolve_type_conflicts
 from .context import log
 
 #: The column that lists the FLAG rules a row failed.
@@ -103,39 +104,39 @@ def apply(ctx, df, table_types):
     sources = {rec["uri"] for rec in ctx.files if rec["status"] == "ok"}
     # The rows the read rejected keep only what their record needs: their data columns are the
     # input's, which the transform may retype.
-    rejected = df.filter(F.col(pt.REASON_COLUMN).isNotNull()).select(
-        pt.SOURCE_COLUMN, pt.CORRUPT_COLUMN, pt.REASON_COLUMN)
-    accepted = df.filter(F.col(pt.REASON_COLUMN).isNull()).drop(pt.CORRUPT_COLUMN, pt.REASON_COLUMN)
+    rejected = df.filter(F.col(REASON_COLUMN).isNotNull()).select(
+        SOURCE_COLUMN, CORRUPT_COLUMN, REASON_COLUMN)
+    accepted = df.filter(F.col(REASON_COLUMN).isNull()).drop(CORRUPT_COLUMN, REASON_COLUMN)
     out = run_transform(ctx, accepted)
-    if pt.SOURCE_COLUMN not in out.columns:
+    if SOURCE_COLUMN not in out.columns:
         raise TransformError("the transform dropped or renamed %s: it must keep the column it is given, so "
                              "every row stays counted to its file; columns it returned: %s"
-                             % (pt.SOURCE_COLUMN, ", ".join(out.columns)))
-    out = out.withColumn(pt.CORRUPT_COLUMN, F.lit(None).cast("string")).withColumn(
-        pt.REASON_COLUMN, F.lit(None).cast("string"))
+                             % (SOURCE_COLUMN, ", ".join(out.columns)))
+    out = out.withColumn(CORRUPT_COLUMN, F.lit(None).cast("string")).withColumn(
+        REASON_COLUMN, F.lit(None).cast("string"))
     if cfg.transform_sql or cfg.transform_python:
-        out = pt.normalize_types(out)
-        out, _ = pt.resolve_type_conflicts(out, table_types, cfg.partition_columns)
+        out = normalize_types(out)
+        out, _ = resolve_type_conflicts(out, table_types, cfg.partition_columns)
     checks = [(rule,) + rule_check(rule) for rule in rules]
-    reason = F.col(pt.REASON_COLUMN)
+    reason = F.col(REASON_COLUMN)
     for rule, passes, value in checks:
         if rule["action"] == "REJECT":
             reason = F.when(reason.isNull() & ~passes, _rule_reason(rule, value)).otherwise(reason)
     flags = [F.when(~passes, F.lit(rule["name"])) for rule, passes, _ in checks if rule["action"] == "FLAG"]
-    data = [c for c in out.columns if c not in (pt.CORRUPT_COLUMN, pt.REASON_COLUMN)]
-    raw = F.to_json(F.struct(*[F.col("`%s`" % c) for c in data if c != pt.SOURCE_COLUMN]))
+    data = [c for c in out.columns if c not in (CORRUPT_COLUMN, REASON_COLUMN)]
+    raw = F.to_json(F.struct(*[F.col("`%s`" % c) for c in data if c != SOURCE_COLUMN]))
     failures = [F.sum(F.when(~passes, 1).otherwise(0)).alias("rule_%d" % i) for i, (_, passes, _) in enumerate(checks)]
     if flags:
         listed = F.concat_ws("; ", *flags)
         out = out.withColumn(FLAG_COLUMN, F.when(listed == "", F.lit(None).cast("string")).otherwise(listed))
-    out = out.select(*[F.col("`%s`" % c) for c in out.columns if c not in (pt.CORRUPT_COLUMN, pt.REASON_COLUMN)],
-                     F.when(reason.isNotNull() & F.col(pt.CORRUPT_COLUMN).isNull(), raw)
-                     .otherwise(F.col(pt.CORRUPT_COLUMN)).alias(pt.CORRUPT_COLUMN),
-                     reason.alias(pt.REASON_COLUMN))
+    out = out.select(*[F.col("`%s`" % c) for c in out.columns if c not in (CORRUPT_COLUMN, REASON_COLUMN)],
+                     F.when(reason.isNotNull() & F.col(CORRUPT_COLUMN).isNull(), raw)
+                     .otherwise(F.col(CORRUPT_COLUMN)).alias(CORRUPT_COLUMN),
+                     reason.alias(REASON_COLUMN))
     out = out.persist()
-    counts = out.groupBy(pt.SOURCE_COLUMN).agg(
+    counts = out.groupBy(SOURCE_COLUMN).agg(
         F.count(F.lit(1)).alias("rows"),
-        F.sum(F.when(F.col(pt.REASON_COLUMN).isNotNull(), 1).otherwise(0)).alias("rejected"),
+        F.sum(F.when(F.col(REASON_COLUMN).isNotNull(), 1).otherwise(0)).alias("rejected"),
         *failures).collect()
     _account(ctx, counts, sources, rules)
     combined = out.unionByName(rejected, allowMissingColumns=True)
@@ -152,11 +153,11 @@ def _account(ctx, counts, sources, rules):
     by_uri = {rec["uri"]: rec for rec in ctx.files if rec["status"] == "ok"}
     seen = {}
     for row in counts:
-        source = row[pt.SOURCE_COLUMN]
+        source = row[SOURCE_COLUMN]
         if source not in sources:
             raise TransformError("the transform returned %d row(s) with %s %s, which is none of the batch's "
-                                 "files: it must keep each row's %s" % (row["rows"], pt.SOURCE_COLUMN,
-                                                                        json.dumps(source), pt.SOURCE_COLUMN))
+                                 "files: it must keep each row's %s" % (row["rows"], SOURCE_COLUMN,
+                                                                        json.dumps(source), SOURCE_COLUMN))
         seen[source] = row
     for uri, rec in by_uri.items():
         row = seen.get(uri)
