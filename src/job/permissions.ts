@@ -7,7 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { IConstruct } from 'constructs';
 import { TableFormat } from './options';
 import { JobLocations, LEGACY_STATE_PREFIX } from '../private/locations';
-import { acknowledgeIamWildcards, PolicyStatementJson, statementIs } from '../private/nag';
+import { acknowledgeIamWildcards, flattenCfnReference, PolicyStatementJson, statementIs } from '../private/nag';
 import { JOB_METRICS_NAMESPACE } from '../private/observability';
 
 // The default job role's policy: least privilege, one statement per need, each named; and the
@@ -200,5 +200,7 @@ function isAssetBucketRead(statement: PolicyStatementJson): boolean {
   const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
   return statement.Sid === undefined
     && actions.every((a) => a === 's3:GetObject*' || a === 's3:GetBucket*' || a === 's3:List*')
-    && resources.every((r) => /:s3:::cdk-[^/"]+-assets-/.test(JSON.stringify(r)));
+    // Compared in the form cdk-nag names resources in, which is the same whether the CDK
+    // renders the bucket name as a plain string, a token or an Fn::Sub (it varies by release).
+    && resources.every((r) => /^arn:<AWS::Partition>:s3:::cdk-[^/]+-assets-[^/]+(\/.*)?$/.test(flattenCfnReference(r)));
 }

@@ -110,7 +110,7 @@ function asArray(value: unknown): unknown[] {
 }
 
 /** The flat string cdk-nag uses for a CloudFormation value in finding ids. */
-function flattenCfnReference(node: unknown): string {
+export function flattenCfnReference(node: unknown): string {
   if (node === undefined) {
     return '';
   }

@@ -151,7 +151,8 @@ def test_row_metrics_are_published_per_round(spark, lake, aws):
     metrics = aws["cloudwatch"].list_metrics(Namespace="EventDrivenGlueWorkflow")["Metrics"]
     mine = [m for m in metrics if {"Name": "JobName", "Value": job} in m.get("Dimensions", [])]
     assert {m["MetricName"] for m in mine} == {
-        "RowsIn", "RowsOut", "RowsRejected", "RejectedRowsPercent", "FilesFailed", "FilesQuarantined"}
+        "RowsIn", "RowsOut", "RowsRejected", "RowsFiltered", "RejectedRowsPercent", "FilesFailed",
+        "FilesQuarantined"}
     assert all(m["Dimensions"] == [{"Name": "JobName", "Value": job}] for m in mine)
     import datetime
     now = datetime.datetime.now(datetime.timezone.utc)

@@ -74,8 +74,8 @@ def test_stats_json_has_the_documented_fields(spark, lake):
         assert key in written
     assert written["files"] == [{
         "uri": obj["uri"], "bucket": lake.raw_bucket, "key": "in/a.jsonl", "etag": obj["etag"],
-        "rows_in": 2, "rows_out": 1, "rows_rejected": 1, "bytes": obj["size"], "status": "ok",
-        "reason": None}]
+        "rows_in": 2, "rows_out": 1, "rows_rejected": 1, "rows_filtered": 0, "rule_failures": {},
+        "bytes": obj["size"], "status": "ok", "reason": None}]
     assert (written["job_name"], written["batch_condition"], written["bytes_in"]) == (
         "test-job", "replay", obj["size"])
 
