@@ -47,25 +47,20 @@ EventDrivenGlueWorkflow(
 # category; lower-case status; the processing time and the file name. A row without an id
 # is rejected with its reason. (The guide's running total by status is not row-wise: it
 # would depend on how the files were batched, so it is left out.)
-GUIDE_CLEANING = """
-SELECT
-  try_cast(id AS BIGINT) AS id,
-  initcap(trim(name)) AS name,
-  email,
-  coalesce(email RLIKE '^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+[.][a-zA-Z]{2,6}$', false) AS email_valid,
-  to_date(coalesce(try_to_timestamp(CAST(date AS STRING), 'dd-MM-yyyy'),
-                   try_to_timestamp(CAST(date AS STRING), 'yyyy-MM-dd'))) AS date,
-  try_cast(regexp_replace(CAST(amount AS STRING), '[^0-9.]', '') AS DOUBLE) AS amount,
-  CASE WHEN try_cast(regexp_replace(CAST(amount AS STRING), '[^0-9.]', '') AS DOUBLE) IS NULL THEN NULL
-       WHEN try_cast(regexp_replace(CAST(amount AS STRING), '[^0-9.]', '') AS DOUBLE) < 100 THEN 'low'
-       WHEN try_cast(regexp_replace(CAST(amount AS STRING), '[^0-9.]', '') AS DOUBLE) < 200 THEN 'medium'
-       ELSE 'high' END AS amount_category,
-  lower(trim(status)) AS status,
-  current_timestamp() AS processing_date,
-  regexp_extract(_source_file, '[^/]+$', 0) AS source_file,
-  _source_file
-FROM input
-"""
+GUIDE_CLEANING = (
+    "SELECT id, name, email, email_valid, date, amount,"
+    " CASE WHEN amount < 100 THEN 'low' WHEN amount < 200 THEN 'medium' WHEN amount >= 200 THEN 'high'"
+    " END AS amount_category,"
+    " status, processing_date, source_file, _source_file"
+    " FROM (SELECT try_cast(id AS BIGINT) AS id, initcap(trim(name)) AS name, email,"
+    " coalesce(email RLIKE '^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+[.][a-zA-Z]{2,6}$', false) AS email_valid,"
+    " to_date(coalesce(try_to_timestamp(CAST(date AS STRING), 'dd-MM-yyyy'),"
+    " try_to_timestamp(CAST(date AS STRING), 'yyyy-MM-dd'))) AS date,"
+    " try_cast(regexp_replace(CAST(amount AS STRING), '[^0-9.]', '') AS DOUBLE) AS amount,"
+    " lower(trim(status)) AS status, current_timestamp() AS processing_date,"
+    " regexp_extract(_source_file, '[^/]+$', 0) AS source_file, _source_file"
+    " FROM input)"
+)
 
 EventDrivenGlueWorkflow(
     stack, "GuideCustomers",

@@ -4,7 +4,9 @@
    EventDrivenGlueWorkflow created: resources, rule pattern, batching, job, alarms.
 2. Run the whole flow locally with that template (cdk-glue-pipeline run): sample files
    arrive in bursts, the real rule pattern and batching start runs, and the real
-   job converts them on local Spark 3.5; then query the Parquet with DuckDB.
+   job converts them on local Spark; then query the Parquet with DuckDB.
+3. Run the guide's cleaning (pipeline GuideCustomers) on the guide's sample and a messier
+   file (examples/data/): the cleaned rows, the flagged email and the rejected row without id.
 
 Run through `make demo` (which builds and installs the wheel first).
 """
@@ -79,7 +81,12 @@ def main() -> int:
         show(name, resources)
     print(f"\n{len(template['Resources'])} resources in EventDrivenGlueDemo; template: {OUT / 'EventDrivenGlueDemo.template.json'}")
     print("\n== Running the pipelines locally (cdk-glue-pipeline run) ==", flush=True)
-    return runner.main(["--cdk-out", str(OUT), "--work", str(ROOT / ".tmp" / "demo-run")])
+    status = runner.main(["--cdk-out", str(OUT), "--work", str(ROOT / ".tmp" / "demo-run")])
+    if status != 0:
+        return status
+    print("\n== The guide's cleaning on examples/data/ (cdk-glue-pipeline run --files) ==", flush=True)
+    return runner.main(["--cdk-out", str(OUT), "--work", str(ROOT / ".tmp" / "demo-guide"),
+                        "--pipeline", "GuideCustomers", "--files", str(ROOT / "examples" / "data")])
 
 
 if __name__ == "__main__":

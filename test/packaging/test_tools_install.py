@@ -255,6 +255,8 @@ def test_run_on_a_users_own_files_shows_their_rows_rejects_and_rule_counts(venv,
     assert re.search(r"^    1(\.0)? \| ann \| ann@x\.com \| 10\.0 \| active \| ACTIVE \|  \|", out, flags=re.MULTILINE), out
     assert re.search(r"^    2(\.0)? \| bob \| bob \| 20\.0 \| pending \| PENDING \| Invalid email \|", out,
                      flags=re.MULTILINE), out
+    assert "flagged rows (kept, with the FLAG rules they failed in data_quality_issues): 1" in out, out
+    assert re.search(r"^    a\.csv: Invalid email: id=2(\.0)?, name=bob, email=bob, ", out, flags=re.MULTILINE), out
     assert "rejected rows: 1" in out and "a.csv:?: rule missing amount failed (amount = null)" in out, out
     assert "rows the transform filtered out: 1" in out
     assert "rule Invalid email (FLAG): 1 row(s) failed" in out and "rule missing amount (REJECT): 1 row(s) failed" in out

@@ -13,6 +13,9 @@ from typing import Any
 from . import sparkconf
 from .local_pipeline import LocalPipeline, error_line
 
+# The column the job's FLAG rules write (glue_ingest/cleaning.py FLAG_COLUMN).
+FLAG_COLUMN = "data_quality_issues"
+
 
 def show_results(lp: LocalPipeline, rows: list[dict[str, Any]] | None, limit: int = 10) -> None:
     """What the pipeline made of the user's files: the table's first rows, the rejected rows
@@ -26,6 +29,13 @@ def show_results(lp: LocalPipeline, rows: list[dict[str, Any]] | None, limit: in
         print("    " + " | ".join(columns))
         for row in rows[:limit]:
             print("    " + " | ".join("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        flagged = [row for row in rows if row.get(FLAG_COLUMN)]
+        if flagged or FLAG_COLUMN in columns:
+            print(f"  flagged rows (kept, with the FLAG rules they failed in {FLAG_COLUMN}): {len(flagged)}")
+            for row in flagged[:20]:
+                print(f"    {str(row.get('_source_file', '')).rsplit('/', 1)[-1]}: {row[FLAG_COLUMN]}: "
+                      + ", ".join(f"{c}={row.get(c)}" for c in columns
+                                  if c not in (FLAG_COLUMN, "_source_file", "ingest_date"))[:120])
     outcome = lp.outcome(rows, None)
     rejected = rejected_records(lp)
     print(f"  rejected rows: {len(rejected)}")
