@@ -36,6 +36,19 @@ export interface RowRuleOptions {
  * failures are counted per file in the stats and as the `RuleFailures` metric.
  *
  * A null value passes `matches`, `oneOf` and `between`: require a value with `notNull`.
+ *
+ * @example
+ * new EventDrivenGlueWorkflow(this, 'Customers', {
+ *   inputPrefix: 'landing/customers/',
+ *   inputFormat: InputFormat.CSV,
+ *   rowRules: [
+ *     RowRule.notNull('id', { name: 'missing id' }),
+ *     RowRule.matches('country', "^[A-Z]{2}$", { name: 'country code', action: RuleAction.FLAG }),
+ *     RowRule.oneOf('status', ['active', 'pending', 'inactive']),
+ *     RowRule.between('amount', 0, 100000),
+ *     RowRule.sql('signed_up <= current_date()', { name: 'not in the future' }),
+ *   ],
+ * });
  */
 export class RowRule {
   /** The column must have a value. */

@@ -27,6 +27,14 @@ export interface TransformConfig {
  * produced, fails the round: nothing is committed and the ledger messages are released.
  * Aggregations and window functions across rows are not row-wise: their results would
  * depend on how the files were batched.
+ *
+ * @example
+ * new EventDrivenGlueWorkflow(this, 'Customers', {
+ *   inputPrefix: 'landing/customers/',
+ *   inputFormat: InputFormat.CSV,
+ *   transform: Transform.sql(
+ *     "SELECT id, initcap(trim(name)) AS name, lower(trim(status)) AS status, _source_file FROM input WHERE status <> 'test'"),
+ * });
  */
 export abstract class Transform {
   /**
