@@ -212,7 +212,8 @@ test.spawn(project.tasks.try_find("compile"))
 test.spawn(post_compile)
 test.spawn(package_local)
 test.exec(install_wheel)
-test.exec(f"{PYTHON} -m pytest test", receive_args=True)
+# --durations: the slowest tests are in every CI log, to keep the run under its 30 minutes.
+test.exec(f"{PYTHON} -m pytest test --durations=20", receive_args=True)
 
 demo = project.add_task(
     "demo",
