@@ -1,4 +1,5 @@
 export * from './event-driven-glue-workflow';
+export * from './event-driven-glue-workflow-options';
 export * from './event-source';
 export * from './glue-workflow-target';
 export * from './job/options';
