@@ -20,8 +20,9 @@ the profile's pinned requirements (``runtimes/glue-<version>.txt``, with hashes)
 construct accepts exactly these versions (``src/job/runtimes.ts``, checked against this
 module by ``test/construct/test_glue_versions.py``).
 
-What cannot be matched here is said by :attr:`GlueRuntime.local_python_note`: Glue 6.0 runs
-Python 3.13, and this project's machines and CI have CPython 3.11 only.
+What may not be matched on a given machine is the Python: Glue 6.0 runs Python 3.13. The
+6.0 venv is built on a Python 3.13 when the machine has one (on PATH or through pyenv, as this
+project's machines do); elsewhere on the tools' own Python, and ``venvs.python_note`` says so.
 """
 from __future__ import annotations
 
@@ -78,15 +79,6 @@ class GlueRuntime:
         """The pinned requirements (with hashes) of this runtime's venv, shipped in this package."""
         return pathlib.Path(__file__).parent / "runtime_locks" / f"glue-{self.glue_version}.txt"
 
-    @property
-    def local_python_note(self) -> str | None:
-        """What the local runtime cannot match, said plainly; None when it matches."""
-        if self.python != "3.11":
-            return (f"Glue {self.glue_version} runs Python {self.python}; this runtime runs the job on the "
-                    "local python3 (3.11 here): the job's syntax is checked for "
-                    f"Python {self.python} (ast.parse with feature_version), its behaviour is not")
-        return None
-
 
 #: Every Glue version the default job is proven on, oldest first.
 RUNTIMES: dict[str, GlueRuntime] = {
@@ -98,8 +90,8 @@ RUNTIMES: dict[str, GlueRuntime] = {
                        iceberg="1.11.0", boto3="1.42.84", hadoop="3.4.2", s3_connector="S3A"),
 }
 
-#: The construct's default ``glueVersion``: the newest version whose runtime matches here
-#: in full (6.0's Python 3.13 does not; see the module docstring).
+#: The construct's default ``glueVersion``: the newest version the whole suite runs on (6.0
+#: runs the matrix of test/runtimes; see the README's "Glue versions").
 DEFAULT_GLUE_VERSION = "5.1"
 
 
