@@ -1,8 +1,10 @@
 """The job on the runtime of every Glue version it allows: 5.0, 5.1 and 6.0.
 
 The rest of the suite runs the job in-process on the default version's runtime (5.1: the
-lock holds its pyspark and boto3). Here each version's job is synthesized, deployed on the
-local endpoint and launched from the assembly as Glue stages it, in that version's own venv
+lock holds its pyspark and boto3, checked below) and launches the default's job from the
+assembly in its venv (the launcher, runner, guide and shared-bucket tests). Here each other
+version's job is synthesized, deployed on the local endpoint and launched from the assembly
+as Glue stages it, in that version's own venv
 (its pyspark, boto3/botocore and Python, ``runtimes`` / ``venvs``) with that version's jars
 (hadoop-aws of its Spark's Hadoop, its Iceberg), under the job role's policy with IAM
 enforced: one Parquet round, the known-schema round into the table it created with a type
@@ -32,7 +34,22 @@ from cdk_event_driven_glue_workflow_tools.local_pipeline import Arrival, LocalPi
 from harness_fixtures import local_aws  # noqa: F401  (fixture)
 
 VERSIONS = list(runtimes.RUNTIMES)
+#: The rounds from the assembly run on every version but the default: the rest of the suite
+#: runs the default's (the launcher, the runner, the guide and shared-bucket pipelines launch
+#: its job from the assembly in its venv; the job tests run in-process on its pyspark and boto3,
+#: which the test below holds to the profile).
+OTHER_VERSIONS = [v for v in VERSIONS if v != runtimes.DEFAULT_GLUE_VERSION]
 ENUM = {"5.0": glue.GlueVersion.V5_0, "5.1": glue.GlueVersion.V5_1}
+
+
+def test_the_rest_of_the_suite_runs_on_the_default_versions_runtime():
+    """The in-process job tests take pyspark, boto3 and botocore from the dev lock: they must be
+    the default Glue version's, or the default would be proven on another runtime."""
+    from importlib.metadata import version as installed
+
+    profile = runtimes.RUNTIMES[runtimes.DEFAULT_GLUE_VERSION]
+    assert (installed("pyspark"), installed("boto3"), installed("botocore")) == (
+        profile.spark, profile.boto3, profile.boto3)
 
 
 def pipeline_of(tmp_path, aws, version, **props):
@@ -95,7 +112,7 @@ def rejected_reasons(lp):
     return sorted(reasons)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", OTHER_VERSIONS)
 def test_parquet_then_the_known_schema_round_with_a_type_conflict(version, tmp_path, local_aws):  # noqa: F811
     lp = pipeline_of(tmp_path, local_aws, version)
     upload(lp, "in/a.json", '{"id": 1, "qty": 5, "item": "kettle"}\n{"id": 2, "qty": 7, "item": "lamp"}\n')
@@ -109,7 +126,7 @@ def test_parquet_then_the_known_schema_round_with_a_type_conflict(version, tmp_p
     assert parquet_rows(lp, tmp_path, "id, qty, item") == [(1, 5, "kettle"), (2, 7, "lamp"), (4, 9, "rug")]
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", OTHER_VERSIONS)
 def test_csv_with_declared_types_and_a_value_that_does_not_cast(version, tmp_path, local_aws):  # noqa: F811
     lp = pipeline_of(tmp_path, local_aws, version, column_types={"amount": "decimal(10,2)", "zip": "string"})
     upload(lp, "in/c.csv", "customer,zip,amount\nann,007,75\nbob,123,75.25\ncy,042,n/a\n")
@@ -120,7 +137,7 @@ def test_csv_with_declared_types_and_a_value_that_does_not_cast(version, tmp_pat
         ("ann", "007", "75.00"), ("bob", "123", "75.25")]
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", OTHER_VERSIONS)
 def test_iceberg_round_with_the_optimizers_on(version, tmp_path, local_aws):  # noqa: F811
     lp = pipeline_of(tmp_path, local_aws, version, table_format=TableFormat.ICEBERG)
     upload(lp, "in/a.json", '{"id": 1, "qty": 5}\n{"id": 2, "qty": 7}\n')
