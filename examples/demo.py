@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import json
 import pathlib
+import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -84,9 +85,13 @@ def main() -> int:
     status = runner.main(["--cdk-out", str(OUT), "--work", str(ROOT / ".tmp" / "demo-run")])
     if status != 0:
         return status
-    print("\n== The guide's cleaning on examples/data/ (cdk-glue-pipeline run --files) ==", flush=True)
-    return runner.main(["--cdk-out", str(OUT), "--work", str(ROOT / ".tmp" / "demo-guide"),
-                        "--pipeline", "GuideCustomers", "--files", str(ROOT / "examples" / "data")])
+    # As a user runs it: the command, in a process of its own (the local endpoint's state is
+    # the process's, and the first run's pipelines are deployed in it already).
+    command = [str(pathlib.Path(sys.executable).parent / "cdk-glue-pipeline"), "run", "--cdk-out", str(OUT),
+               "--work", str(ROOT / ".tmp" / "demo-guide"), "--pipeline", "GuideCustomers",
+               "--files", str(ROOT / "examples" / "data")]
+    print(f"\n== The guide's cleaning on examples/data/ ==\n$ cdk-glue-pipeline {' '.join(command[1:])}", flush=True)
+    return subprocess.run(command, cwd=ROOT).returncode
 
 
 if __name__ == "__main__":
